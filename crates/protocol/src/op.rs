@@ -1,0 +1,341 @@
+//! Every operation on the office is one variant of [`Op`]. The REST router builds an `Op` from a
+//! route's path parameters, query and JSON body (merged into one object tagged with the route's
+//! `op_id`); the desktop webview sends the same `Op` over one Tauri command; tests call it on the
+//! core directly. Responses are the JSON bodies in [`responses`], identical on every door.
+
+use crate::ids::*;
+use crate::model::*;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// One operation. `op` is the route table's `op_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// `full_state` for the caller (same as the first WebSocket frame).
+    GetState,
+    /// Who am I.
+    GetMe,
+    /// Discovery: every agent.
+    ListAgents,
+    /// Spawn an agent at a desk.
+    SpawnAgent(SpawnAgent),
+    /// Edit an agent's settings.
+    UpdateAgent(UpdateAgent),
+    /// Archive an agent (desk freed, conversations kept).
+    DeleteAgent { agent_id: AgentId },
+    /// Move an agent to another room / desk.
+    MoveAgent {
+        agent_id: AgentId,
+        room_id: RoomId,
+        #[serde(default)]
+        desk: Option<u8>,
+    },
+    /// Send (or queue) a message.
+    SendMessage(SendMessage),
+    /// Interrupt the running turn and deliver the queue now.
+    SendNow { agent_id: AgentId },
+    /// Drop a queued message.
+    CancelQueued {
+        agent_id: AgentId,
+        message_id: MessageId,
+    },
+    /// Stop the running turn.
+    Abort { agent_id: AgentId },
+    /// A page of the agent's current conversation (or `conversation_id`), oldest first.
+    GetLogs {
+        agent_id: AgentId,
+        #[serde(default)]
+        conversation_id: Option<ConversationId>,
+        #[serde(default, deserialize_with = "de_opt_i64")]
+        before: Option<i64>,
+        #[serde(default, deserialize_with = "de_opt_i64")]
+        limit: Option<i64>,
+    },
+    /// Answer a pending approval.
+    AnswerApproval {
+        agent_id: AgentId,
+        approval_id: ApprovalId,
+        allow: bool,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        scope: Option<ApprovalScope>,
+    },
+    /// Start a fresh conversation (the old one is kept).
+    NewConversation { agent_id: AgentId },
+    /// The agent's conversations, newest first.
+    ListSessions { agent_id: AgentId },
+    /// Every room.
+    ListRooms,
+    /// Add a room.
+    CreateRoom {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// Rename a room.
+    UpdateRoom { room_id: RoomId, name: String },
+    /// Delete an empty room.
+    DeleteRoom { room_id: RoomId },
+    /// A room's prompt and environment.
+    GetRoomSettings { room_id: RoomId },
+    /// Replace a room's prompt and environment.
+    PutRoomSettings {
+        room_id: RoomId,
+        #[serde(default)]
+        prompt: String,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+    },
+    /// The office's name, prompt and environment.
+    GetOfficeSettings,
+    /// Replace the office's settings.
+    PutOfficeSettings {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        prompt: String,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+    },
+}
+
+/// `POST /api/agents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpawnAgent {
+    pub name: String,
+    pub backend: BackendKind,
+    pub cwd: String,
+    #[serde(default)]
+    pub look: Option<Look>,
+    #[serde(default)]
+    pub room_id: Option<RoomId>,
+    #[serde(default)]
+    pub desk: Option<u8>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub permission_mode: Option<PermissionMode>,
+    #[serde(default)]
+    pub effort: Option<Effort>,
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+/// `PATCH /api/agents/:id`: every field optional.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    pub agent_id: AgentId,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub look: Option<Look>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub permission_mode: Option<PermissionMode>,
+    #[serde(default)]
+    pub effort: Option<Effort>,
+    #[serde(default)]
+    pub prompt: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+/// `POST /api/agents/:id/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub agent_id: AgentId,
+    pub text: String,
+    #[serde(default)]
+    pub client_message_id: Option<String>,
+    #[serde(default)]
+    pub steer: bool,
+    /// Names of uploaded files (from the uploads route) to attach.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+/// How long an approval answer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalScope {
+    Once,
+    Session,
+}
+
+impl Op {
+    /// The route table's id of this op (the serde tag).
+    pub fn op_id(&self) -> &'static str {
+        match self {
+            Op::GetState => "get_state",
+            Op::GetMe => "get_me",
+            Op::ListAgents => "list_agents",
+            Op::SpawnAgent(_) => "spawn_agent",
+            Op::UpdateAgent(_) => "update_agent",
+            Op::DeleteAgent { .. } => "delete_agent",
+            Op::MoveAgent { .. } => "move_agent",
+            Op::SendMessage(_) => "send_message",
+            Op::SendNow { .. } => "send_now",
+            Op::CancelQueued { .. } => "cancel_queued",
+            Op::Abort { .. } => "abort",
+            Op::GetLogs { .. } => "get_logs",
+            Op::AnswerApproval { .. } => "answer_approval",
+            Op::NewConversation { .. } => "new_conversation",
+            Op::ListSessions { .. } => "list_sessions",
+            Op::ListRooms => "list_rooms",
+            Op::CreateRoom { .. } => "create_room",
+            Op::UpdateRoom { .. } => "update_room",
+            Op::DeleteRoom { .. } => "delete_room",
+            Op::GetRoomSettings { .. } => "get_room_settings",
+            Op::PutRoomSettings { .. } => "put_room_settings",
+            Op::GetOfficeSettings => "get_office_settings",
+            Op::PutOfficeSettings { .. } => "put_office_settings",
+        }
+    }
+}
+
+/// Accepts a number or a numeric string (query strings are strings).
+fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(i64),
+        Str(String),
+    }
+    match Option::<NumOrStr>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumOrStr::Num(n)) => Ok(Some(n)),
+        Some(NumOrStr::Str(s)) if s.is_empty() => Ok(None),
+        Some(NumOrStr::Str(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected an integer, got {s:?}"))),
+    }
+}
+
+/// Response bodies (the JSON each op answers with).
+pub mod responses {
+    use super::*;
+
+    /// `{"agent": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct AgentBody {
+        pub agent: Agent,
+    }
+
+    /// `{"agents": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct AgentsBody {
+        pub agents: Vec<Agent>,
+    }
+
+    /// `{"room": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct RoomBody {
+        pub room: Room,
+    }
+
+    /// `{"rooms": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct RoomsBody {
+        pub rooms: Vec<Room>,
+    }
+
+    /// Answer to `send_message`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct MessageAccepted {
+        pub message_id: MessageId,
+        /// True when the agent was busy and the message waits in its queue.
+        pub queued: bool,
+    }
+
+    /// A page of entries, oldest first; pass `next_before` as `before` for the previous page.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct LogsPage {
+        pub entries: Vec<Entry>,
+        pub next_before: Option<i64>,
+    }
+
+    /// `{"sessions": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct SessionsBody {
+        pub sessions: Vec<Conversation>,
+    }
+
+    /// Room settings.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct RoomSettings {
+        pub prompt: String,
+        pub env: BTreeMap<String, String>,
+    }
+
+    /// `{"office": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct OfficeBody {
+        pub office: Office,
+    }
+
+    /// `{"me": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct MeBody {
+        pub me: Me,
+    }
+
+    /// `{"ok": true}` for operations with nothing else to say.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Ok {
+        pub ok: bool,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn op_id_matches_serde_tag() {
+        let op = Op::GetLogs {
+            agent_id: "ag_1".into(),
+            conversation_id: None,
+            before: Some(5),
+            limit: None,
+        };
+        let v = serde_json::to_value(&op).unwrap();
+        assert_eq!(v["op"], op.op_id());
+    }
+
+    #[test]
+    fn query_numbers_may_be_strings() {
+        let op: Op = serde_json::from_value(
+            json!({"op":"get_logs","agent_id":"ag_1","before":"12","limit":"3"}),
+        )
+        .unwrap();
+        assert_eq!(
+            op,
+            Op::GetLogs {
+                agent_id: "ag_1".into(),
+                conversation_id: None,
+                before: Some(12),
+                limit: Some(3)
+            }
+        );
+        let bad =
+            serde_json::from_value::<Op>(json!({"op":"get_logs","agent_id":"ag_1","limit":"ten"}));
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let bad = serde_json::from_value::<Op>(
+            json!({"op":"send_message","agent_id":"a","text":"hi","sender":"mallory"}),
+        );
+        assert!(bad.is_err(), "attribution must never come from the body");
+    }
+}
