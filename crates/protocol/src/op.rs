@@ -289,8 +289,34 @@ pub mod responses {
 
     /// `{"ok": true}` for operations with nothing else to say.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    pub struct Ok {
+    pub struct Done {
         pub ok: bool,
+    }
+
+    /// Whatever an op answers; serialized as the inner body (no tag). Callers know which
+    /// body their op returns and decode it with the matching type.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    #[serde(untagged)]
+    pub enum OpOutput {
+        State(Box<crate::event::FullState>),
+        Me(MeBody),
+        Agent(Box<AgentBody>),
+        Agents(AgentsBody),
+        Room(RoomBody),
+        Rooms(RoomsBody),
+        MessageAccepted(MessageAccepted),
+        Logs(LogsPage),
+        Sessions(SessionsBody),
+        RoomSettings(RoomSettings),
+        Office(OfficeBody),
+        Done(Done),
+    }
+
+    impl OpOutput {
+        /// `{"ok": true}`.
+        pub fn done() -> Self {
+            Self::Done(Done { ok: true })
+        }
     }
 }
 

@@ -1,0 +1,634 @@
+//! One agent inside the actor: its record, queue, turn flow and live session, and how the
+//! backend's normalized events become log entries, deltas, state changes and usage.
+
+use super::actor::{Internal, Office};
+use crate::backend::{NormalizedEvent, SessionCommand, SessionSpec, UserTurn};
+use crate::domain::{AgentRecord, AgentRuntime, QueuedItem};
+use crate::ids::new_id;
+use crate::queue::Queue;
+use crate::store::NewEntry;
+use crate::to_proto;
+use crate::turn::{Effect, Input, TurnFlow};
+use isomux_protocol::{
+    AgentId, AgentState, ApprovalId, DeltaKind, EntryBody, EntryId, PermissionMode, ServerMessage,
+    ToolStatus,
+};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+
+/// A pending approval: the office's id and the backend's request id.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingApproval {
+    pub approval_id: ApprovalId,
+    pub request_id: String,
+    pub tool: String,
+    pub input: serde_json::Value,
+    pub summary: String,
+    pub created_at: i64,
+}
+
+/// An entry being streamed: its id and the text so far (persisted if the turn is cut short).
+#[derive(Debug, Clone)]
+pub(crate) struct OpenBlock {
+    pub id: EntryId,
+    pub text: String,
+}
+
+/// An agent as the actor holds it.
+#[derive(Debug)]
+pub(crate) struct LiveAgent {
+    pub rec: AgentRecord,
+    pub rt: AgentRuntime,
+    pub queue: Queue,
+    pub flow: TurnFlow,
+    pub session: Option<mpsc::Sender<SessionCommand>>,
+    pub generation: u64,
+    pub open_text: Option<OpenBlock>,
+    pub open_thinking: Option<OpenBlock>,
+    pub tools: HashMap<String, (EntryId, String, serde_json::Value)>,
+    pub approvals: Vec<PendingApproval>,
+    /// Set when the backend asked a question in this turn.
+    pub asked: bool,
+    /// Who interrupted the running turn.
+    pub interrupted_by: Option<String>,
+}
+
+impl LiveAgent {
+    pub fn new(rec: AgentRecord, queue: Vec<QueuedItem>) -> Self {
+        Self {
+            rec,
+            rt: AgentRuntime::default(),
+            queue: Queue::from_items(queue),
+            flow: TurnFlow::default(),
+            session: None,
+            generation: 0,
+            open_text: None,
+            open_thinking: None,
+            tools: HashMap::new(),
+            approvals: Vec::new(),
+            asked: false,
+            interrupted_by: None,
+        }
+    }
+}
+
+impl Office {
+    /// Feeds the turn machine and runs its effects.
+    pub(crate) fn agent_input(&mut self, id: &AgentId, input: Input) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let fx = a.flow.handle(input, !a.queue.is_empty());
+        for effect in fx {
+            self.run_effect(id, effect);
+        }
+    }
+
+    fn run_effect(&mut self, id: &AgentId, effect: Effect) {
+        match effect {
+            Effect::StartSession => self.start_session(id),
+            Effect::DeliverQueue => self.deliver_queue(id),
+            Effect::SendInterrupt => {
+                if let Some(tx) = self.agents.get(id).and_then(|a| a.session.as_ref()) {
+                    let _ = tx.try_send(SessionCommand::Interrupt);
+                }
+            }
+            Effect::MarkTurnLost => {
+                self.finish_open_blocks(id, true);
+                self.system_entry(id, "The turn was cut short: the agent's backend stopped.");
+                self.close_turn(id);
+            }
+            Effect::CloseSession => {
+                if let Some(a) = self.agents.get_mut(id) {
+                    a.generation += 1;
+                    if let Some(tx) = a.session.take() {
+                        let _ = tx.try_send(SessionCommand::Close);
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_session(&mut self, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        a.generation += 1;
+        let generation = a.generation;
+        let rec = a.rec.clone();
+        let resume = self
+            .store
+            .conversation(&rec.conversation_id)
+            .ok()
+            .flatten()
+            .and_then(|c| c.backend_session_id);
+        let tx = self.internal_tx.clone();
+        let agent_id = id.clone();
+        let Some(backend) = self.backends.get(&rec.backend).cloned() else {
+            let _ = tx.send(Internal::SessionFailed {
+                agent_id,
+                generation,
+                error: format!(
+                    "the {} backend is not available in this office; run `isomux doctor` to see \
+                     which backends are installed",
+                    rec.backend.as_str()
+                ),
+            });
+            return;
+        };
+        let room = self.rooms.iter().find(|r| r.id == rec.room_id);
+        let spec = SessionSpec {
+            agent_id: rec.id.clone(),
+            agent_name: rec.name.clone(),
+            conversation_id: rec.conversation_id.clone(),
+            cwd: rec.cwd.clone().into(),
+            model: rec.model.clone(),
+            effort: rec.effort,
+            permission_mode: rec.permission_mode,
+            system_prompt: crate::prompt::assemble(&self.office, room, &rec),
+            resume,
+            env: self
+                .office
+                .env
+                .iter()
+                .chain(room.map(|r| r.env.iter()).into_iter().flatten())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        tokio::spawn(async move {
+            match backend.start(spec).await {
+                Ok(mut handle) => {
+                    let _ = tx.send(Internal::SessionStarted {
+                        agent_id: agent_id.clone(),
+                        generation,
+                        commands: handle.commands,
+                    });
+                    while let Some(event) = handle.events.recv().await {
+                        if tx
+                            .send(Internal::Backend {
+                                agent_id: agent_id.clone(),
+                                generation,
+                                event,
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    let _ = tx.send(Internal::SessionEnded {
+                        agent_id,
+                        generation,
+                    });
+                }
+                Err(e) => {
+                    let _ = tx.send(Internal::SessionFailed {
+                        agent_id,
+                        generation,
+                        error: e.to_string(),
+                    });
+                }
+            }
+        });
+    }
+
+    pub(crate) fn session_started(
+        &mut self,
+        id: &AgentId,
+        generation: u64,
+        commands: mpsc::Sender<SessionCommand>,
+    ) {
+        let Some(a) = self.agents.get_mut(id) else {
+            let _ = commands.try_send(SessionCommand::Close);
+            return;
+        };
+        if a.generation != generation {
+            let _ = commands.try_send(SessionCommand::Close);
+            return;
+        }
+        a.session = Some(commands);
+        if a.rt.state == AgentState::Sleeping || a.rt.state == AgentState::Error {
+            self.set_state(id, AgentState::Idle, None);
+        }
+        self.agent_input(id, Input::SessionStarted);
+    }
+
+    pub(crate) fn session_failed(&mut self, id: &AgentId, generation: u64, error: &str) {
+        let Some(a) = self.agents.get(id) else {
+            return;
+        };
+        if a.generation != generation {
+            return;
+        }
+        self.error_entry(id, error, None);
+        self.set_state(id, AgentState::Error, Some(error.to_owned()));
+        self.agent_input(id, Input::SessionFailed);
+    }
+
+    pub(crate) fn session_ended(&mut self, id: &AgentId, generation: u64) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        if a.generation != generation {
+            return;
+        }
+        a.session = None;
+        let was_busy = a.flow.is_busy();
+        self.agent_input(id, Input::SessionExited);
+        let state = self.agents.get(id).map(|a| a.rt.state);
+        if !was_busy && state != Some(AgentState::Error) {
+            self.set_state(id, AgentState::Sleeping, None);
+        }
+    }
+
+    /// Takes the whole queue, writes the user entry durably, and sends the turn.
+    fn deliver_queue(&mut self, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let Some(turn) = a.queue.take_turn() else {
+            return;
+        };
+        let conversation_id = a.rec.conversation_id.clone();
+        let entry = NewEntry {
+            id: new_id("en").into(),
+            conversation_id,
+            ts: crate::time::now_ms(),
+            body: EntryBody::User {
+                messages: turn.lines.clone(),
+            },
+        };
+        match self.store.deliver_turn(id, &turn.message_ids, &entry) {
+            Ok(entry) => {
+                let a = self.agents.get_mut(id).expect("checked above");
+                a.rec.turn_open = true;
+                a.asked = false;
+                a.interrupted_by = None;
+                let queue = a.queue.items().iter().map(to_proto::queued).collect();
+                let sent = a.session.as_ref().map(|tx| {
+                    tx.try_send(SessionCommand::Send(UserTurn {
+                        lines: turn.lines.clone(),
+                        text: turn.text.clone(),
+                    }))
+                });
+                self.emit(ServerMessage::LogEntry {
+                    agent_id: id.clone(),
+                    entry,
+                });
+                self.emit(ServerMessage::QueueUpdated {
+                    agent_id: id.clone(),
+                    queue,
+                });
+                self.set_state(id, AgentState::Thinking, None);
+                if !matches!(sent, Some(Ok(()))) {
+                    // The session vanished between the check and the send.
+                    self.agent_input(id, Input::SessionExited);
+                }
+            }
+            Err(e) => {
+                tracing::error!(agent = %id, error = %e, "could not store a delivered turn");
+                // Put the messages back: nothing acknowledged may be lost.
+                if let Ok(items) = self.store.load_queue(id)
+                    && let Some(a) = self.agents.get_mut(id)
+                {
+                    a.queue = Queue::from_items(items);
+                }
+                self.error_entry(id, &format!("could not store the message: {e}"), None);
+                self.agent_input(id, Input::SessionFailed);
+            }
+        }
+    }
+
+    /// Turns one backend event into entries, deltas and state.
+    pub(crate) fn backend_event(&mut self, id: &AgentId, generation: u64, ev: NormalizedEvent) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        if a.generation != generation {
+            return;
+        }
+        match ev {
+            NormalizedEvent::SessionId(sid) => {
+                let conv = a.rec.conversation_id.clone();
+                if let Err(e) = self.store.set_backend_session_id(&conv, &sid) {
+                    tracing::error!(error = %e, "could not store the backend session id");
+                }
+            }
+            NormalizedEvent::TurnStarted => self.set_state(id, AgentState::Thinking, None),
+            NormalizedEvent::TextDelta(t) => self.delta(id, DeltaKind::Text, t),
+            NormalizedEvent::ThinkingDelta(t) => self.delta(id, DeltaKind::Thinking, t),
+            NormalizedEvent::AssistantText(text) => {
+                let open = a.open_text.take();
+                self.finished_block(id, open, EntryBody::Assistant { text });
+            }
+            NormalizedEvent::Thinking(text) => {
+                let open = a.open_thinking.take();
+                self.finished_block(id, open, EntryBody::Thinking { text });
+            }
+            NormalizedEvent::ToolStarted {
+                call_id,
+                tool,
+                input,
+            } => {
+                let entry_id: EntryId = new_id("en").into();
+                a.tools.insert(
+                    call_id.clone(),
+                    (entry_id.clone(), tool.clone(), input.clone()),
+                );
+                self.write_entry(
+                    id,
+                    entry_id,
+                    EntryBody::ToolCall {
+                        call_id,
+                        tool,
+                        input,
+                        output: None,
+                        status: ToolStatus::Running,
+                    },
+                );
+                self.set_state(id, AgentState::Tool, None);
+            }
+            NormalizedEvent::ToolFinished {
+                call_id,
+                output,
+                ok,
+            } => {
+                if let Some((entry_id, tool, input)) = a.tools.remove(&call_id) {
+                    self.write_entry(
+                        id,
+                        entry_id,
+                        EntryBody::ToolCall {
+                            call_id,
+                            tool,
+                            input,
+                            output: Some(output),
+                            status: if ok {
+                                ToolStatus::Ok
+                            } else {
+                                ToolStatus::Failed
+                            },
+                        },
+                    );
+                }
+                self.set_state(id, AgentState::Thinking, None);
+            }
+            NormalizedEvent::ApprovalRequest {
+                request_id,
+                tool,
+                input,
+                summary,
+            } => self.approval_requested(id, request_id, tool, input, summary),
+            NormalizedEvent::Question(text) => {
+                a.asked = true;
+                let open = a.open_text.take();
+                self.finished_block(id, open, EntryBody::Assistant { text });
+                self.set_state(id, AgentState::WaitingInput, None);
+            }
+            NormalizedEvent::TurnCompleted { usage, interrupted } => {
+                self.finish_open_blocks(id, interrupted);
+                let a = self.agents.get_mut(id).expect("checked above");
+                if interrupted {
+                    let by = a.interrupted_by.take().unwrap_or_else(|| "someone".into());
+                    self.system_entry(id, &format!("Interrupted by {by}."));
+                }
+                let a = self.agents.get_mut(id).expect("checked above");
+                a.rec.usage.input_tokens += usage.input_tokens;
+                a.rec.usage.output_tokens += usage.output_tokens;
+                a.rec.usage.cache_read_tokens += usage.cache_read_tokens;
+                a.rec.usage.cache_write_tokens += usage.cache_write_tokens;
+                a.rec.usage.cost_usd += usage.cost_usd;
+                a.rec.usage.turns += 1;
+                let total = a.rec.usage;
+                self.write_entry(id, new_id("en").into(), EntryBody::TurnEnd { usage });
+                self.emit(ServerMessage::UsageUpdated {
+                    agent_id: id.clone(),
+                    usage: total,
+                });
+                self.close_turn(id);
+                self.agent_input(id, Input::TurnFinished);
+            }
+            NormalizedEvent::TurnFailed { message, hint } => {
+                self.finish_open_blocks(id, true);
+                self.error_entry(id, &message, hint.as_deref());
+                self.close_turn(id);
+                self.set_state(id, AgentState::Error, Some(message));
+                self.agent_input(id, Input::TurnFinished);
+            }
+            NormalizedEvent::Exited { code, stderr_tail } => {
+                let busy = a.flow.is_busy();
+                if busy {
+                    let msg = format!(
+                        "The {} process exited (code {}) during a turn.{}",
+                        a.rec.backend.as_str(),
+                        code.map_or_else(|| "none".into(), |c| c.to_string()),
+                        if stderr_tail.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" Last output: {stderr_tail}")
+                        }
+                    );
+                    self.set_state(id, AgentState::Error, Some(msg));
+                }
+            }
+        }
+    }
+
+    /// Ends the turn's bookkeeping: persisted flag, state, attention.
+    fn close_turn(&mut self, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        a.rec.turn_open = false;
+        a.tools.clear();
+        let asked = a.asked;
+        let approvals_left = !a.approvals.is_empty();
+        if let Err(e) = self.store.set_turn_open(id, false) {
+            tracing::error!(error = %e, "could not store the end of a turn");
+        }
+        let a = self.agents.get(id).expect("present");
+        if a.rt.state != AgentState::Error {
+            let next = if asked {
+                AgentState::WaitingInput
+            } else if approvals_left {
+                AgentState::WaitingApproval
+            } else if a.session.is_some() {
+                AgentState::Idle
+            } else {
+                AgentState::Sleeping
+            };
+            self.set_state(id, next, None);
+        }
+    }
+
+    fn delta(&mut self, id: &AgentId, kind: DeltaKind, text: String) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let slot = match kind {
+            DeltaKind::Thinking => &mut a.open_thinking,
+            _ => &mut a.open_text,
+        };
+        let block = slot.get_or_insert_with(|| OpenBlock {
+            id: new_id("en").into(),
+            text: String::new(),
+        });
+        block.text.push_str(&text);
+        let entry_id = block.id.clone();
+        let conversation_id = a.rec.conversation_id.clone();
+        let state = a.rt.state;
+        self.emit(ServerMessage::LogDelta {
+            agent_id: id.clone(),
+            entry_id,
+            conversation_id,
+            kind,
+            delta: text,
+        });
+        if state != AgentState::Thinking {
+            self.set_state(id, AgentState::Thinking, None);
+        }
+    }
+
+    fn finished_block(&mut self, id: &AgentId, open: Option<OpenBlock>, body: EntryBody) {
+        let entry_id = open.map_or_else(|| new_id("en").into(), |b| b.id);
+        self.write_entry(id, entry_id, body);
+    }
+
+    /// Persists what was streamed of unfinished blocks (a cut-short turn keeps its text).
+    fn finish_open_blocks(&mut self, id: &AgentId, cut_short: bool) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let text = a.open_text.take();
+        let thinking = a.open_thinking.take();
+        if let Some(b) = thinking {
+            self.write_entry(id, b.id, EntryBody::Thinking { text: b.text });
+        }
+        if let Some(b) = text {
+            let text = if cut_short {
+                format!("{} …", b.text)
+            } else {
+                b.text
+            };
+            self.write_entry(id, b.id, EntryBody::Assistant { text });
+        }
+    }
+
+    /// Persists an entry of the agent's current conversation and broadcasts it.
+    pub(crate) fn write_entry(&mut self, id: &AgentId, entry_id: EntryId, body: EntryBody) {
+        let Some(a) = self.agents.get(id) else {
+            return;
+        };
+        let new = NewEntry {
+            id: entry_id,
+            conversation_id: a.rec.conversation_id.clone(),
+            ts: crate::time::now_ms(),
+            body,
+        };
+        match self.store.upsert_entry(&new) {
+            Ok(entry) => self.emit(ServerMessage::LogEntry {
+                agent_id: id.clone(),
+                entry,
+            }),
+            Err(e) => tracing::error!(agent = %id, error = %e, "could not store an entry"),
+        }
+    }
+
+    pub(crate) fn system_entry(&mut self, id: &AgentId, text: &str) {
+        self.write_entry(
+            id,
+            new_id("en").into(),
+            EntryBody::System { text: text.into() },
+        );
+    }
+
+    pub(crate) fn error_entry(&mut self, id: &AgentId, message: &str, hint: Option<&str>) {
+        self.write_entry(
+            id,
+            new_id("en").into(),
+            EntryBody::Error {
+                message: message.into(),
+                hint: hint.map(Into::into),
+            },
+        );
+    }
+
+    /// Changes an agent's state, broadcasting it and any attention it raises.
+    pub(crate) fn set_state(&mut self, id: &AgentId, state: AgentState, error: Option<String>) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let prev = a.rt.state;
+        if prev == state && a.rt.error == error {
+            return;
+        }
+        a.rt.state = state;
+        a.rt.error = error.clone();
+        self.emit(ServerMessage::AgentState {
+            agent_id: id.clone(),
+            state,
+            error,
+        });
+        if let Some(reason) = crate::attention::on_transition(prev, state) {
+            self.emit(ServerMessage::Attention {
+                agent_id: id.clone(),
+                reason,
+            });
+        }
+    }
+
+    fn approval_requested(
+        &mut self,
+        id: &AgentId,
+        request_id: String,
+        tool: String,
+        input: serde_json::Value,
+        summary: String,
+    ) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let approval_id = ApprovalId(new_id("ap"));
+        if a.rec.permission_mode == PermissionMode::Auto {
+            // The office's own auto mode answers (safety rules already passed upstream).
+            if let Some(tx) = &a.session {
+                let _ = tx.try_send(SessionCommand::AnswerApproval {
+                    request_id,
+                    allow: true,
+                    reason: None,
+                });
+            }
+            self.emit(ServerMessage::ApprovalResolved {
+                agent_id: id.clone(),
+                approval_id,
+                allow: true,
+                by: "auto mode".into(),
+            });
+            return;
+        }
+        a.approvals.push(PendingApproval {
+            approval_id: approval_id.clone(),
+            request_id,
+            tool: tool.clone(),
+            input: input.clone(),
+            summary: summary.clone(),
+            created_at: crate::time::now_ms(),
+        });
+        self.emit(ServerMessage::ApprovalRequested {
+            agent_id: id.clone(),
+            approval_id,
+            tool,
+            input,
+            summary,
+        });
+        self.emit_agent(id);
+        self.set_state(id, AgentState::WaitingApproval, None);
+    }
+
+    /// Broadcasts the whole agent object.
+    pub(crate) fn emit_agent(&self, id: &AgentId) {
+        if let Some(a) = self.agents.get(id) {
+            self.emit(ServerMessage::AgentUpdated {
+                agent: Box::new(to_proto::agent(a)),
+            });
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+//! Only ever add a migration; never edit one that has shipped.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the foundation schema.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE rooms (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        position   INTEGER NOT NULL,
+        prompt     TEXT NOT NULL DEFAULT '',
+        env        TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE agents (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        room_id         TEXT NOT NULL,
+        desk            INTEGER NOT NULL,
+        look            TEXT NOT NULL,
+        cwd             TEXT NOT NULL,
+        backend         TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        permission_mode TEXT NOT NULL,
+        effort          TEXT NOT NULL,
+        prompt          TEXT NOT NULL DEFAULT '',
+        topic           TEXT,
+        conversation_id TEXT NOT NULL,
+        usage           TEXT NOT NULL DEFAULT '{}',
+        turn_open       INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        archived_at     INTEGER
+    );
+    CREATE TABLE conversations (
+        id                 TEXT PRIMARY KEY,
+        agent_id           TEXT NOT NULL,
+        backend_session_id TEXT,
+        forked_from        TEXT,
+        topic              TEXT,
+        usage              TEXT NOT NULL DEFAULT '{}',
+        created_at         INTEGER NOT NULL
+    );
+    CREATE INDEX conversations_agent ON conversations(agent_id, created_at);
+    CREATE TABLE entries (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        id              TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL,
+        ts              INTEGER NOT NULL,
+        kind            TEXT NOT NULL,
+        data            TEXT NOT NULL
+    );
+    CREATE INDEX entries_conversation ON entries(conversation_id, seq);
+    CREATE TABLE queue (
+        id                TEXT PRIMARY KEY,
+        agent_id          TEXT NOT NULL,
+        sender            TEXT NOT NULL,
+        text              TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        ord               INTEGER NOT NULL
+    );
+    CREATE INDEX queue_agent ON queue(agent_id, ord);
+    CREATE TABLE members (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        removed_at INTEGER
+    );
+    CREATE TABLE invites (
+        hash        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL,
+        member_id   TEXT,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        consumed_at INTEGER,
+        revoked_at  INTEGER
+    );
+    CREATE TABLE auth_sessions (
+        hash        TEXT PRIMARY KEY,
+        member_id   TEXT NOT NULL,
+        device      TEXT,
+        created_at  INTEGER NOT NULL,
+        last_seen   INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+    );
+    "#,
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_apply_to_an_empty_database() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::migrate(&conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::MIGRATIONS.len() as i64);
+        // Idempotent.
+        super::super::migrate(&conn).unwrap();
+    }
+}

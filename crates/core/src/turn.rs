@@ -1,0 +1,233 @@
+//! The turn state machine of one agent: when to start a backend session, when to deliver the
+//! queue, when to interrupt. Pure (`handle(input) -> effects`, no IO); the Office actor runs
+//! the effects. Messages always go through the queue; the queue flows whenever no turn runs.
+
+/// Whether a live backend session exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionPhase {
+    /// No live CLI (sleeping).
+    #[default]
+    None,
+    /// The session is being started.
+    Starting,
+    /// Ready to take turns.
+    Live,
+}
+
+/// Whether a turn is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TurnPhase {
+    #[default]
+    Idle,
+    Running,
+    /// An interrupt was sent; waiting for the backend to end the turn.
+    Interrupting,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A message was added to the queue.
+    MessageQueued,
+    /// The backend session is ready.
+    SessionStarted,
+    /// Starting the session failed.
+    SessionFailed,
+    /// The backend finished (or aborted) the running turn.
+    TurnFinished,
+    /// Abort / send-now / steer: stop the running turn.
+    InterruptRequested,
+    /// The backend process went away.
+    SessionExited,
+    /// Close the session (new conversation, delete, shutdown).
+    Close,
+}
+
+/// What the actor must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    StartSession,
+    /// Coalesce the queue and send it as one turn.
+    DeliverQueue,
+    SendInterrupt,
+    /// The running turn was lost with the process: mark it in the log.
+    MarkTurnLost,
+    CloseSession,
+}
+
+/// Session and turn phases of one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TurnFlow {
+    pub session: SessionPhase,
+    pub turn: TurnPhase,
+}
+
+impl TurnFlow {
+    /// A turn is in progress (messages queue).
+    pub fn is_busy(&self) -> bool {
+        self.turn != TurnPhase::Idle
+    }
+
+    /// Applies `input`; `queue_nonempty` is the queue's state after the input's own change.
+    pub fn handle(&mut self, input: Input, queue_nonempty: bool) -> Vec<Effect> {
+        use Effect::*;
+        let mut fx = Vec::new();
+        match input {
+            Input::MessageQueued => self.flow(queue_nonempty, &mut fx),
+            Input::SessionStarted => {
+                self.session = SessionPhase::Live;
+                self.flow(queue_nonempty, &mut fx);
+            }
+            Input::SessionFailed => {
+                self.session = SessionPhase::None;
+                self.turn = TurnPhase::Idle;
+            }
+            Input::TurnFinished => {
+                if self.turn != TurnPhase::Idle {
+                    self.turn = TurnPhase::Idle;
+                    self.flow(queue_nonempty, &mut fx);
+                }
+            }
+            Input::InterruptRequested => {
+                if self.turn == TurnPhase::Running {
+                    self.turn = TurnPhase::Interrupting;
+                    fx.push(SendInterrupt);
+                }
+            }
+            Input::SessionExited => {
+                self.session = SessionPhase::None;
+                if self.turn != TurnPhase::Idle {
+                    self.turn = TurnPhase::Idle;
+                    fx.push(MarkTurnLost);
+                }
+                self.flow(queue_nonempty, &mut fx);
+            }
+            Input::Close => {
+                if self.session != SessionPhase::None {
+                    fx.push(CloseSession);
+                }
+                if self.turn != TurnPhase::Idle {
+                    fx.push(MarkTurnLost);
+                }
+                *self = Self::default();
+            }
+        }
+        fx
+    }
+
+    /// Lets the queue flow when nothing runs.
+    fn flow(&mut self, queue_nonempty: bool, fx: &mut Vec<Effect>) {
+        if self.turn != TurnPhase::Idle || !queue_nonempty {
+            return;
+        }
+        match self.session {
+            SessionPhase::None => {
+                self.session = SessionPhase::Starting;
+                fx.push(Effect::StartSession);
+            }
+            SessionPhase::Starting => {}
+            SessionPhase::Live => {
+                self.turn = TurnPhase::Running;
+                fx.push(Effect::DeliverQueue);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Effect::*;
+    use super::*;
+
+    #[test]
+    fn first_message_starts_the_session_then_delivers() {
+        let mut f = TurnFlow::default();
+        assert_eq!(f.handle(Input::MessageQueued, true), vec![StartSession]);
+        // More messages while starting just wait.
+        assert_eq!(f.handle(Input::MessageQueued, true), vec![]);
+        assert_eq!(f.handle(Input::SessionStarted, true), vec![DeliverQueue]);
+        assert!(f.is_busy());
+    }
+
+    #[test]
+    fn messages_to_a_busy_agent_wait_until_the_turn_ends() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Running,
+        };
+        assert_eq!(f.handle(Input::MessageQueued, true), vec![]);
+        assert_eq!(f.handle(Input::TurnFinished, true), vec![DeliverQueue]);
+        assert_eq!(f.turn, TurnPhase::Running);
+        assert_eq!(f.handle(Input::TurnFinished, false), vec![]);
+        assert_eq!(f.turn, TurnPhase::Idle);
+    }
+
+    #[test]
+    fn interrupt_only_while_running_and_only_once() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Idle,
+        };
+        assert_eq!(f.handle(Input::InterruptRequested, false), vec![]);
+        f.turn = TurnPhase::Running;
+        assert_eq!(
+            f.handle(Input::InterruptRequested, true),
+            vec![SendInterrupt]
+        );
+        assert_eq!(f.handle(Input::InterruptRequested, true), vec![]);
+        // Send-now: the queue flows as soon as the interrupted turn ends.
+        assert_eq!(f.handle(Input::TurnFinished, true), vec![DeliverQueue]);
+    }
+
+    #[test]
+    fn a_dead_process_marks_the_turn_and_restarts_for_waiting_messages() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Running,
+        };
+        assert_eq!(
+            f.handle(Input::SessionExited, true),
+            vec![MarkTurnLost, StartSession]
+        );
+        let mut g = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Idle,
+        };
+        assert_eq!(g.handle(Input::SessionExited, false), vec![]);
+        assert_eq!(g.session, SessionPhase::None);
+    }
+
+    #[test]
+    fn failed_start_leaves_messages_queued_and_sleeps() {
+        let mut f = TurnFlow::default();
+        f.handle(Input::MessageQueued, true);
+        assert_eq!(f.handle(Input::SessionFailed, true), vec![]);
+        assert_eq!(f, TurnFlow::default());
+        // The next message tries again.
+        assert_eq!(f.handle(Input::MessageQueued, true), vec![StartSession]);
+    }
+
+    #[test]
+    fn close_resets_everything() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Running,
+        };
+        assert_eq!(
+            f.handle(Input::Close, true),
+            vec![CloseSession, MarkTurnLost]
+        );
+        assert_eq!(f, TurnFlow::default());
+        let mut g = TurnFlow::default();
+        assert_eq!(g.handle(Input::Close, false), vec![]);
+    }
+
+    #[test]
+    fn stale_turn_finished_is_ignored() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Idle,
+        };
+        assert_eq!(f.handle(Input::TurnFinished, true), vec![]);
+    }
+}
