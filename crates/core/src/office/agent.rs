@@ -206,10 +206,14 @@ impl Office {
             return;
         }
         a.session = Some(commands);
-        if a.rt.state == AgentState::Sleeping || a.rt.state == AgentState::Error {
+        self.agent_input(id, Input::SessionStarted);
+        // Delivering the queue already moved the agent to `thinking`; otherwise it is awake.
+        if let Some(a) = self.agents.get(id)
+            && !a.flow.is_busy()
+            && matches!(a.rt.state, AgentState::Sleeping | AgentState::Error)
+        {
             self.set_state(id, AgentState::Idle, None);
         }
-        self.agent_input(id, Input::SessionStarted);
     }
 
     pub(crate) fn session_failed(&mut self, id: &AgentId, generation: u64, error: &str) {
@@ -441,7 +445,8 @@ impl Office {
         a.tools.clear();
         let asked = a.asked;
         let approvals_left = !a.approvals.is_empty();
-        if let Err(e) = self.store.set_turn_open(id, false) {
+        // One write for the end of the turn: `turn_open` and the usage totals.
+        if let Err(e) = self.store.update_agent(&a.rec) {
             tracing::error!(error = %e, "could not store the end of a turn");
         }
         let a = self.agents.get(id).expect("present");

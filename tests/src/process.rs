@@ -1,0 +1,126 @@
+//! Running the real `isomux` binary as a child process (for the crash test and the browser
+//! test): find or build it, start `serve` on port 0, read the printed URL and owner link.
+
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("ISOMUX_REPO_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+/// The `isomux` binary: `$ISOMUX_BIN` (set by `cargo xtask test`), else `target/debug/isomux`,
+/// built on first use.
+pub fn isomux_bin() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    if let Some(p) = std::env::var_os("ISOMUX_BIN") {
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            bail!(
+                "ISOMUX_BIN={} does not exist; run `cargo xtask build`",
+                p.display()
+            );
+        }
+        return Ok(p);
+    }
+    BUILT
+        .get_or_init(|| {
+            let root = repo_root();
+            eprintln!("building the isomux binary (cargo build -p isomux)...");
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-p", "isomux", "--bin", "isomux"])
+                .current_dir(&root)
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err("cargo build -p isomux failed".into());
+            }
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target"));
+            Ok(target.join("debug").join("isomux"))
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+/// A running `isomux serve` child. Killed (SIGKILL) on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub url: String,
+    pub owner_link: Option<String>,
+}
+
+impl ServerProcess {
+    /// Starts `isomux serve --listen 127.0.0.1:0 --data-dir DIR` and waits for its URL.
+    pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Self> {
+        let bin = isomux_bin()?;
+        let mut cmd = Command::new(&bin);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("[isomux] {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut url = None;
+        let mut owner_link = None;
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    if let Some(u) = line.strip_prefix("Listening on ") {
+                        url = Some(u.trim().to_owned());
+                    } else if let Some(l) = line.strip_prefix("Owner link: ") {
+                        owner_link = Some(l.trim().to_owned());
+                    } else if line.starts_with("Data dir:") {
+                        break;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = child.try_wait()? {
+                        bail!("isomux serve exited early: {status}");
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let url = url.context("isomux serve printed no `Listening on` line")?;
+        Ok(Self {
+            child,
+            url,
+            owner_link,
+        })
+    }
+
+    /// SIGKILL, no cleanup: what a crash or power loss looks like to the office.
+    pub fn kill9(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
