@@ -114,6 +114,24 @@ impl AuthStore {
             .optional()?)
     }
 
+    /// The owner, created with `name` if the office has none (the desktop app's user is the
+    /// owner without an invite).
+    pub fn ensure_owner(&self, name: &str) -> Result<Member> {
+        if let Some(m) = self.owner()? {
+            return Ok(m);
+        }
+        let m = Member {
+            id: MemberId(crate::ids::new_id("mb")),
+            name: name.to_owned(),
+            role: Role::Owner,
+        };
+        self.conn().execute(
+            "INSERT INTO members(id, name, role, created_at) VALUES (?1, ?2, 'owner', ?3)",
+            params![m.id.as_str(), m.name, crate::time::now_ms()],
+        )?;
+        Ok(m)
+    }
+
     /// Mints an invite; returns the token (shown once) and its hash.
     pub fn mint_invite(&self, role: Role, ttl_secs: Option<i64>) -> Result<(String, String)> {
         let token = new_token();
@@ -355,6 +373,14 @@ mod tests {
         assert!(a.session("garbage").unwrap().is_none());
         a.revoke_session(&session).unwrap();
         assert!(a.session(&session).unwrap().is_none());
+    }
+
+    #[test]
+    fn ensure_owner_is_idempotent() {
+        let a = AuthStore::open_in_memory().unwrap();
+        let m = a.ensure_owner("Desk").unwrap();
+        assert_eq!(a.ensure_owner("Other").unwrap(), m);
+        assert!(a.owner_exists().unwrap());
     }
 
     #[test]
