@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
+pub mod browser;
 pub mod process;
 
 /// How long tests wait for something that should happen (never a performance assertion).
