@@ -4,7 +4,7 @@
 use isomux_protocol::Look;
 use sha2::{Digest, Sha256};
 
-const HAIR: &[&str] = &["short", "long", "bun", "curly", "bald", "mohawk"];
+const HAIR: &[&str] = &["short", "long", "ponytail", "bun", "spiky", "curly", "bald"];
 const HAIR_COLOR: &[&str] = &[
     "#2b1d14", "#6b3e26", "#d9a441", "#b5332e", "#222222", "#8e8e8e",
 ];
@@ -14,7 +14,7 @@ const SKIN: &[&str] = &[
 const OUTFIT: &[&str] = &[
     "#3b82f6", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6",
 ];
-const ACCESSORY: &[&str] = &["none", "glasses", "headphones", "cap", "bowtie", "earring"];
+const ACCESSORY: &[&str] = &["none", "glasses", "headphones", "cap"];
 
 /// The look for `name`.
 pub fn look_for_name(name: &str) -> Look {

@@ -60,6 +60,9 @@ pub enum ServerMessage {
         tool: String,
         input: serde_json::Value,
         summary: String,
+        /// Unix milliseconds.
+        #[serde(default)]
+        created_at: i64,
     },
     /// An approval was answered (by a human or by the permission mode).
     ApprovalResolved {

@@ -609,13 +609,14 @@ impl Office {
             });
             return;
         }
+        let created_at = crate::time::now_ms();
         a.approvals.push(PendingApproval {
             approval_id: approval_id.clone(),
             request_id,
             tool: tool.clone(),
             input: input.clone(),
             summary: summary.clone(),
-            created_at: crate::time::now_ms(),
+            created_at,
         });
         self.emit(ServerMessage::ApprovalRequested {
             agent_id: id.clone(),
@@ -623,6 +624,7 @@ impl Office {
             tool,
             input,
             summary,
+            created_at,
         });
         self.emit_agent(id);
         self.set_state(id, AgentState::WaitingApproval, None);

@@ -1,0 +1,27 @@
+//! Reusable pieces of the pages: the office scene, the spawn dialog, the chat's log, queue,
+//! approvals and composer, markdown.
+
+pub mod approvals;
+pub mod character;
+pub mod chat_log;
+pub mod composer;
+pub mod markdown;
+pub mod office_svg;
+pub mod queue;
+pub mod spawn_dialog;
+
+use crate::store::Store;
+use crate::transport::{self, ApiError};
+use isomux_protocol::Op;
+
+/// Run an op in the background (its effects arrive as events); a 401 signs out, any other
+/// failure is handed to `on_error` as a message for the user.
+pub fn fire(store: Store, op: Op, on_error: impl FnOnce(String) + 'static) {
+    leptos::task::spawn_local(async move {
+        match transport::call(&op).await {
+            Ok(_) => {}
+            Err(ApiError::Unauthorized) => store.signed_out(),
+            Err(e) => on_error(e.to_string()),
+        }
+    });
+}

@@ -1,0 +1,134 @@
+//! The UI's plain state: what the server told us (office, rooms, agents, loaded log pages,
+//! streaming buffers) plus local-only view state (focus, current room, attention). Pure Rust,
+//! no web-sys, so the reducer over it is unit-tested natively.
+
+use isomux_protocol::op::responses::LogsPage;
+use isomux_protocol::{
+    Agent, AgentId, BackendInfo, DeltaKind, Entry, EntryId, Me, Office, Presence, Room, RoomId,
+    Task,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Whether we know who we are yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// Nothing heard from the server yet.
+    #[default]
+    Unknown,
+    /// A `full_state` arrived.
+    SignedIn,
+    /// The server answered 401 or ended our session.
+    SignedOut,
+}
+
+/// The loaded part of one agent's current conversation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgentLog {
+    /// Finished entries, sorted by `seq`. Shared so views can tell a changed entry by pointer
+    /// instead of comparing (possibly large) tool outputs on every streamed delta.
+    pub entries: Vec<Arc<Entry>>,
+    /// A page has been merged since the last (re)connect.
+    pub loaded: bool,
+    /// Cursor for the previous page (`None`: nothing older).
+    pub next_before: Option<i64>,
+}
+
+/// Text of an entry that is still streaming (`log_delta`s not yet closed by a `log_entry`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stream {
+    pub agent_id: AgentId,
+    pub entry_id: EntryId,
+    pub kind: DeltaKind,
+    pub text: String,
+}
+
+/// Everything the views render.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    pub auth: Auth,
+    pub office: Office,
+    /// Sorted by `position`.
+    pub rooms: Vec<Room>,
+    pub agents: Vec<Agent>,
+    pub tasks: Vec<Task>,
+    pub presence: Vec<Presence>,
+    pub me: Option<Me>,
+    pub backends: Vec<BackendInfo>,
+    pub version: String,
+    /// Logs of agents whose chat was opened (only these receive `log_entry` upserts).
+    pub logs: HashMap<AgentId, AgentLog>,
+    /// Streaming buffers in arrival order.
+    pub streams: Vec<Stream>,
+    // Local-only state below.
+    /// The agent whose chat is open.
+    pub focused: Option<AgentId>,
+    /// The room shown in the office view.
+    pub current_room: Option<RoomId>,
+    /// Agents that finished or need a human while nobody looked at them.
+    pub attention: BTreeSet<AgentId>,
+}
+
+impl State {
+    pub fn agent(&self, id: &AgentId) -> Option<&Agent> {
+        self.agents.iter().find(|a| &a.id == id)
+    }
+
+    pub fn agent_mut(&mut self, id: &AgentId) -> Option<&mut Agent> {
+        self.agents.iter_mut().find(|a| &a.id == id)
+    }
+
+    /// The agent sitting at `desk` of `room`.
+    pub fn agent_at(&self, room: &RoomId, desk: u8) -> Option<&Agent> {
+        self.agents
+            .iter()
+            .find(|a| &a.room_id == room && a.desk == desk)
+    }
+
+    /// Open an agent's chat (or go back to the office with `None`); looking clears attention.
+    pub fn focus(&mut self, id: Option<AgentId>) {
+        if let Some(id) = &id {
+            self.attention.remove(id);
+            if let Some(room) = self.agent(id).map(|a| a.room_id.clone()) {
+                self.current_room = Some(room);
+            }
+        }
+        self.focused = id;
+    }
+
+    /// Start keeping a log for an agent (before its first page arrives, so no entry is missed).
+    pub fn ensure_log(&mut self, id: &AgentId) {
+        self.logs.entry(id.clone()).or_default();
+    }
+
+    /// Merge a fetched page into an agent's log (entries that arrived meanwhile are kept).
+    pub fn merge_page(&mut self, id: &AgentId, page: LogsPage) {
+        let log = self.logs.entry(id.clone()).or_default();
+        for entry in page.entries {
+            upsert_entry(&mut log.entries, entry);
+        }
+        log.loaded = true;
+        log.next_before = page.next_before;
+    }
+
+    /// Keep `current_room` pointing at an existing room.
+    pub(super) fn fix_current_room(&mut self) {
+        let exists = self
+            .current_room
+            .as_ref()
+            .is_some_and(|r| self.rooms.iter().any(|room| &room.id == r));
+        if !exists {
+            self.current_room = self.rooms.first().map(|r| r.id.clone());
+        }
+    }
+}
+
+/// Insert or replace by id, keeping `seq` order.
+pub(super) fn upsert_entry(entries: &mut Vec<Arc<Entry>>, entry: Entry) {
+    if let Some(existing) = entries.iter_mut().find(|e| e.id == entry.id) {
+        *existing = Arc::new(entry);
+        return;
+    }
+    let at = entries.partition_point(|e| e.seq <= entry.seq);
+    entries.insert(at, Arc::new(entry));
+}
