@@ -105,3 +105,26 @@ fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     let err = ctx.cmd(&bin).arg("serve").args(args).exec();
     bail!("could not start {}: {err}", bin.display())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> Vec<String> {
+        match Cli::try_parse_from(argv).unwrap().cmd {
+            Cmd::Run { args } => args,
+            _ => panic!("not a run command"),
+        }
+    }
+
+    #[test]
+    fn run_forwards_serve_arguments() {
+        let want = ["--listen", "127.0.0.1:0"];
+        assert_eq!(
+            run_args(&["xtask", "run", "--", "--listen", "127.0.0.1:0"]),
+            want
+        );
+        assert_eq!(run_args(&["xtask", "run", "--listen", "127.0.0.1:0"]), want);
+        assert!(run_args(&["xtask", "run"]).is_empty());
+    }
+}
