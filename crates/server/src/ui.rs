@@ -33,7 +33,7 @@ impl UiSource {
 
 #[cfg(feature = "embed-ui")]
 #[derive(rust_embed::Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../ui/dist"]
+#[folder = "../../ui/dist"]
 struct Assets;
 
 /// Content-Security-Policy for the app shell (design §12).
