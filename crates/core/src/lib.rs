@@ -16,6 +16,7 @@ pub mod look;
 pub mod office;
 pub mod prompt;
 pub mod queue;
+pub mod safety;
 pub mod store;
 pub mod time;
 pub mod to_proto;
