@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 pub mod browser;
+pub mod model_server;
 pub mod process;
 
 /// How long tests wait for something that should happen (never a performance assertion).
