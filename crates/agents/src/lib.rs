@@ -2,6 +2,8 @@
 //! the `claude` (stream-json + control protocol) and `codex` (app-server JSON-RPC) drivers
 //! join it with one parser per backend and one spawn helper.
 
+pub mod claude;
+pub mod codex;
 pub mod demo;
 
 use isomux_core::backend::Backend;
