@@ -5,6 +5,7 @@
 pub mod claude;
 pub mod codex;
 pub mod demo;
+pub mod spawn;
 
 use isomux_core::backend::Backend;
 use std::sync::Arc;

@@ -1,0 +1,736 @@
+//! The `claude` backend: spawns Claude Code 2.1.197 in stream-json mode through
+//! [`spawn_child`](crate::spawn::spawn_child), initializes the control protocol (a PreToolUse
+//! hook on every tool, the system prompt appended), then runs one session task that feeds stdout
+//! to the [`Normalizer`] and answers the CLI's control requests: the safety rules first, then
+//! the office's approvals. The wire shapes live in `types`/`stdin`/`normalize`, not here.
+
+use super::normalize::{ControlKind, ControlRequestIn, Normalizer, Output};
+use super::stdin;
+use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
+use isomux_core::backend::{
+    Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
+    SessionSpec, StartFuture,
+};
+use isomux_core::safety::{SafetyContext, Verdict, check_claude_tool};
+use isomux_protocol::{BackendKind, Capabilities, Effort};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::mpsc;
+
+/// How to install the pinned CLI.
+pub const INSTALL_HINT: &str = "install Claude Code: npm install -g @anthropic-ai/claude-code@2.1.197 (or set ISOMUX_CLAUDE_BIN)";
+/// The SDK version paired with CLI 2.1.197 (claude-code.md §1.2).
+const SDK_VERSION: &str = "0.3.197";
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+const HOOK_ID: &str = "isomux_pre_tool_use";
+
+/// The Claude Code backend. `bin` overrides the lookup (`$ISOMUX_CLAUDE_BIN`, then `PATH`).
+#[derive(Debug, Clone, Default)]
+pub struct ClaudeBackend {
+    pub bin: Option<PathBuf>,
+}
+
+impl ClaudeBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A backend that runs exactly this executable.
+    pub fn with_bin(bin: impl Into<PathBuf>) -> Self {
+        Self {
+            bin: Some(bin.into()),
+        }
+    }
+
+    /// The executable to run, if one is found.
+    pub fn find_bin(&self) -> Option<PathBuf> {
+        if let Some(bin) = &self.bin {
+            return bin.is_file().then(|| bin.clone());
+        }
+        if let Some(bin) = std::env::var_os("ISOMUX_CLAUDE_BIN").filter(|v| !v.is_empty()) {
+            let bin = PathBuf::from(bin);
+            return bin.is_file().then_some(bin);
+        }
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("claude"))
+            .find(|p| p.is_file())
+    }
+}
+
+impl Backend for ClaudeBackend {
+    fn describe(&self) -> BackendDescription {
+        let bin = self.find_bin();
+        BackendDescription {
+            kind: BackendKind::Claude,
+            usable: bin.is_some(),
+            detail: Some(bin.map_or_else(
+                || INSTALL_HINT.to_owned(),
+                |b| format!("Claude Code at {}", b.display()),
+            )),
+            // Only what this driver does today: no fork, no images, no skills/MCP wiring yet.
+            capabilities: Capabilities {
+                hooks: true,
+                approvals: true,
+                interrupt: true,
+                resume: true,
+                ..Capabilities::default()
+            },
+            models: vec![
+                "claude-opus-4-8".into(),
+                "claude-sonnet-5".into(),
+                "claude-haiku-4-5".into(),
+            ],
+            default_model: "claude-sonnet-5".into(),
+        }
+    }
+
+    fn start(&self, spec: SessionSpec) -> StartFuture {
+        let bin = self.find_bin();
+        Box::pin(async move {
+            let bin = bin.ok_or_else(|| BackendError::NotInstalled(INSTALL_HINT.to_owned()))?;
+            start(bin, spec).await
+        })
+    }
+}
+
+/// The CLI's `--effort` value for the office's effort.
+fn effort_flag(effort: Effort) -> &'static str {
+    match effort {
+        Effort::Low => "low",
+        Effort::Medium => "medium",
+        Effort::High => "high",
+        Effort::Max => "max",
+    }
+}
+
+/// A random RFC 4122 version 4 UUID (what `--session-id` requires).
+fn new_session_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn command(bin: &Path, spec: &SessionSpec, session_id: &str) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--input-format",
+        "stream-json",
+        "--include-partial-messages",
+        // The office answers every prompt itself (design §10), whatever the agent's mode.
+        "--permission-mode",
+        "default",
+        "--permission-prompt-tool",
+        "stdio",
+        "--effort",
+        effort_flag(spec.effort),
+    ]);
+    if !spec.model.is_empty() {
+        cmd.arg("--model").arg(&spec.model);
+    }
+    match &spec.resume {
+        Some(id) => cmd.arg("--resume").arg(id),
+        None => cmd.arg("--session-id").arg(session_id),
+    };
+    cmd.current_dir(&spec.cwd);
+    // As the SDK does (§1.2).
+    cmd.env_remove("NODE_OPTIONS").env_remove("DEBUG");
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    let is_set =
+        |key: &str| spec.env.iter().any(|(k, _)| k == key) || std::env::var_os(key).is_some();
+    for (key, value) in [
+        ("CLAUDE_CODE_ENTRYPOINT", "sdk-ts"),
+        ("CLAUDE_AGENT_SDK_VERSION", SDK_VERSION),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+    ] {
+        if !is_set(key) {
+            cmd.env(key, value);
+        }
+    }
+    cmd
+}
+
+/// The environment the CLI sees for `key`: the spec's value, else the server's.
+fn env_of(spec: &SessionSpec, key: &str) -> Option<OsString> {
+    spec.env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| OsString::from(v))
+        .or_else(|| std::env::var_os(key))
+        .filter(|v| !v.is_empty())
+}
+
+/// What the safety rules know about the agent. The data dir and home come from the agent's
+/// environment until the [`SessionSpec`] carries them.
+fn safety_context(spec: &SessionSpec) -> SafetyContext {
+    let home = env_of(spec, "HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    let data_dir = env_of(spec, "ISOMUX_HOME").map_or_else(|| home.join(".isomux"), PathBuf::from);
+    let mut temp_dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")];
+    if let Some(tmp) = env_of(spec, "TMPDIR") {
+        temp_dirs.push(PathBuf::from(tmp));
+    }
+    SafetyContext {
+        cwd: spec.cwd.clone(),
+        home,
+        data_dir,
+        temp_dirs,
+    }
+}
+
+async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
+    let session_id = spec.resume.clone().unwrap_or_else(new_session_id);
+    let SpawnedChild {
+        child,
+        stdin: child_stdin,
+        stdout,
+        stderr,
+        guard,
+    } = spawn_child(command(&bin, &spec, &session_id)).map_err(|e| {
+        BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
+    })?;
+    let (write_tx, write_rx) = mpsc::unbounded_channel();
+    tokio::spawn(writer(child_stdin, write_rx));
+    let mut session = Session {
+        normalizer: Normalizer::new(),
+        stdout: BufReader::new(stdout).lines(),
+        writer: write_tx,
+        child,
+        guard,
+        stderr,
+        safety: safety_context(&spec),
+        approvals: HashMap::new(),
+        next_request: 0,
+        last_session_id: None,
+        early: Vec::new(),
+        closing: None,
+    };
+    let init = stdin::Initialize {
+        hooks: Some(stdin::Hooks {
+            pre_tool_use: vec![stdin::HookMatcher {
+                matcher: None,
+                hook_callback_ids: vec![HOOK_ID.to_owned()],
+                timeout: Some(60),
+            }],
+        }),
+        append_system_prompt: Some(spec.system_prompt.clone()).filter(|s| !s.trim().is_empty()),
+        ..stdin::Initialize::default()
+    };
+    let init_id = session.request_id();
+    session.write(&stdin::initialize(&init_id, &init));
+    match tokio::time::timeout(INIT_TIMEOUT, session.await_response(&init_id)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => return Err(session.start_failed(&why).await),
+        Err(_) => {
+            return Err(session
+                .start_failed("Claude Code did not answer `initialize` within 30 s")
+                .await);
+        }
+    }
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let (ev_tx, ev_rx) = mpsc::channel(256);
+    // The office persists this before anything else happens (design §10).
+    session.last_session_id = Some(session_id.clone());
+    let _ = ev_tx.try_send(NormalizedEvent::SessionId(session_id));
+    tokio::spawn(session.run(cmd_rx, ev_tx));
+    Ok(SessionHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    })
+}
+
+/// What the writer task does next.
+enum Write {
+    Line(String),
+    /// Close stdin: the CLI finishes its turn and exits.
+    Close,
+}
+
+/// Owns the child's stdin so that nobody else ever waits on a full pipe.
+async fn writer(mut stdin: ChildStdin, mut lines: mpsc::UnboundedReceiver<Write>) {
+    while let Some(Write::Line(line)) = lines.recv().await {
+        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
+            break;
+        }
+    }
+}
+
+/// A `can_use_tool` request waiting for the office's answer.
+struct PendingApproval {
+    input: Value,
+    tool_use_id: Option<String>,
+}
+
+/// Why the session loop stops reading commands.
+enum Flow {
+    Continue,
+    /// The office is gone or asked to close.
+    Close,
+}
+
+struct Session {
+    normalizer: Normalizer,
+    stdout: Lines<BufReader<ChildStdout>>,
+    writer: mpsc::UnboundedSender<Write>,
+    child: Child,
+    guard: GroupGuard,
+    stderr: StderrTail,
+    safety: SafetyContext,
+    approvals: HashMap<String, PendingApproval>,
+    next_request: u64,
+    last_session_id: Option<String>,
+    /// Outputs read while waiting for `initialize`, handled first by the session task.
+    early: Vec<Output>,
+    /// When stdin was closed; the group is killed [`CLOSE_GRACE`] later.
+    closing: Option<tokio::time::Instant>,
+}
+
+impl Session {
+    fn request_id(&mut self) -> String {
+        self.next_request += 1;
+        format!("isomux_{}", self.next_request)
+    }
+
+    fn write(&self, message: &Value) {
+        let _ = self.writer.send(Write::Line(stdin::to_line(message)));
+    }
+
+    /// Reads stdout until the CLI answers our request `id`; other outputs are kept for later.
+    async fn await_response(&mut self, id: &str) -> Result<(), String> {
+        loop {
+            let line = match self.stdout.next_line().await {
+                Ok(Some(line)) => line,
+                Ok(None) => return Err("Claude Code exited during startup".into()),
+                Err(e) => return Err(format!("reading Claude Code's output: {e}")),
+            };
+            for out in self.normalizer.push(&line) {
+                match out {
+                    Output::ControlResponse { request_id, result } if request_id == id => {
+                        return result
+                            .map(|_| ())
+                            .map_err(|e| format!("Claude Code refused `initialize`: {e}"));
+                    }
+                    other => self.early.push(other),
+                }
+            }
+        }
+    }
+
+    async fn start_failed(mut self, why: &str) -> BackendError {
+        let _ = self.writer.send(Write::Close);
+        self.guard.kill();
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        let tail = self.stderr.text_after_close(Duration::from_secs(1)).await;
+        let tail = tail.trim();
+        BackendError::StartFailed(if tail.is_empty() {
+            why.to_owned()
+        } else {
+            format!("{why}; stderr:\n{tail}")
+        })
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<SessionCommand>,
+        events: mpsc::Sender<NormalizedEvent>,
+    ) {
+        for out in std::mem::take(&mut self.early) {
+            self.handle_output(out, &events).await;
+        }
+        let mut commands_open = true;
+        loop {
+            let kill_at = self.closing.map(|t| t + CLOSE_GRACE);
+            tokio::select! {
+                line = self.stdout.next_line() => match line {
+                    Ok(Some(line)) => {
+                        for out in self.normalizer.push(&line) {
+                            if !self.handle_output(out, &events).await {
+                                self.close();
+                            }
+                        }
+                    }
+                    Ok(None) | Err(_) => break,
+                },
+                cmd = commands.recv(), if commands_open && self.closing.is_none() => {
+                    let flow = match cmd {
+                        Some(cmd) => self.handle_command(cmd, &events).await,
+                        None => {
+                            commands_open = false;
+                            Flow::Close
+                        }
+                    };
+                    if let Flow::Close = flow {
+                        self.close();
+                    }
+                }
+                () = sleep_until(kill_at) => {
+                    self.guard.kill();
+                    self.closing = None;
+                    commands_open = false;
+                }
+            }
+        }
+        // stdout is closed: the process is exiting (or was killed).
+        let code = match tokio::time::timeout(CLOSE_GRACE, self.child.wait()).await {
+            Ok(Ok(status)) => status.code(),
+            _ => {
+                self.guard.kill();
+                self.child.wait().await.ok().and_then(|s| s.code())
+            }
+        };
+        self.guard.kill();
+        let stderr_tail = self
+            .stderr
+            .text_after_close(Duration::from_millis(500))
+            .await;
+        let _ = events
+            .send(NormalizedEvent::Exited { code, stderr_tail })
+            .await;
+    }
+
+    fn close(&mut self) {
+        if self.closing.is_none() {
+            let _ = self.writer.send(Write::Close);
+            self.closing = Some(tokio::time::Instant::now());
+        }
+    }
+
+    async fn handle_command(
+        &mut self,
+        cmd: SessionCommand,
+        events: &mpsc::Sender<NormalizedEvent>,
+    ) -> Flow {
+        match cmd {
+            SessionCommand::Send(turn) => {
+                self.write(&stdin::user_message(&turn.text, &[]));
+            }
+            SessionCommand::Interrupt => {
+                let id = self.request_id();
+                self.write(&stdin::interrupt(&id));
+            }
+            SessionCommand::AnswerApproval {
+                request_id,
+                allow,
+                reason,
+            } => match self.approvals.remove(&request_id) {
+                Some(pending) => {
+                    let answer = if allow {
+                        stdin::allow_tool(
+                            &request_id,
+                            pending.input,
+                            pending.tool_use_id.as_deref(),
+                        )
+                    } else {
+                        let message = reason
+                            .filter(|r| !r.trim().is_empty())
+                            .unwrap_or_else(|| "The user declined this tool call.".to_owned());
+                        stdin::deny_tool(&request_id, &message, pending.tool_use_id.as_deref())
+                    };
+                    self.write(&answer);
+                }
+                None => tracing::debug!(%request_id, "approval answered after it was withdrawn"),
+            },
+            SessionCommand::Close => return Flow::Close,
+        }
+        if events.is_closed() {
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    /// Handles one normalizer output; false when the office stopped listening.
+    async fn handle_output(&mut self, out: Output, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        match out {
+            Output::Event(NormalizedEvent::SessionId(id)) => {
+                if self.last_session_id.as_deref() == Some(id.as_str()) {
+                    return true;
+                }
+                self.last_session_id = Some(id.clone());
+                events.send(NormalizedEvent::SessionId(id)).await.is_ok()
+            }
+            Output::Event(ev) => events.send(ev).await.is_ok(),
+            Output::Control(req) => self.control(req, events).await,
+            Output::ControlResponse { request_id, result } => {
+                if let Err(error) = result {
+                    tracing::warn!(%request_id, %error, "Claude Code refused a control request");
+                }
+                true
+            }
+            Output::ControlCancelled { request_id } => {
+                self.approvals.remove(&request_id);
+                true
+            }
+            Output::Ignored => true,
+            Output::Unknown(kind) => {
+                tracing::info!(%kind, "unknown Claude Code output type (ignored)");
+                true
+            }
+            Output::Malformed { kind, error } => {
+                tracing::warn!(%kind, %error, "malformed Claude Code output (ignored)");
+                true
+            }
+        }
+    }
+
+    async fn control(
+        &mut self,
+        req: ControlRequestIn,
+        events: &mpsc::Sender<NormalizedEvent>,
+    ) -> bool {
+        let id = req.request_id;
+        match req.kind {
+            ControlKind::HookCallback {
+                hook_event,
+                tool_name,
+                tool_input,
+                ..
+            } => {
+                let verdict = match (hook_event.as_deref(), tool_name.as_deref()) {
+                    (Some("PreToolUse"), Some(tool)) => {
+                        check_claude_tool(tool, &tool_input, &self.safety)
+                    }
+                    _ => Verdict::Allow,
+                };
+                let answer = match verdict {
+                    Verdict::Deny(denial) => stdin::hook_deny(&id, &denial.message()),
+                    Verdict::Allow | Verdict::Unanalysable { .. } => stdin::hook_continue(&id),
+                };
+                self.write(&answer);
+                true
+            }
+            ControlKind::CanUseTool {
+                tool_name,
+                input,
+                tool_use_id,
+                description,
+                ..
+            } => {
+                let verdict = check_claude_tool(&tool_name, &input, &self.safety);
+                let caveat = match verdict {
+                    Verdict::Deny(denial) => {
+                        let answer =
+                            stdin::deny_tool(&id, &denial.message(), tool_use_id.as_deref());
+                        self.write(&answer);
+                        return true;
+                    }
+                    Verdict::Unanalysable { reason } => Some(format!(
+                        " (the safety rules could not analyse it: {reason})"
+                    )),
+                    Verdict::Allow => None,
+                };
+                let summary = format!(
+                    "{}{}",
+                    summarize(&tool_name, &input, description.as_deref()),
+                    caveat.unwrap_or_default()
+                );
+                self.approvals.insert(
+                    id.clone(),
+                    PendingApproval {
+                        input: input.clone(),
+                        tool_use_id,
+                    },
+                );
+                events
+                    .send(NormalizedEvent::ApprovalRequest {
+                        request_id: id,
+                        tool: tool_name,
+                        input,
+                        summary,
+                    })
+                    .await
+                    .is_ok()
+            }
+            ControlKind::McpMessage { server_name, .. } => {
+                let error = format!("no in-process MCP server named {server_name}");
+                self.write(&stdin::control_error(&id, &error));
+                true
+            }
+            ControlKind::Other { subtype, .. } => {
+                // The SDK's defaults when it has no handler (§6.4).
+                let answer = match subtype.as_str() {
+                    "elicitation" => {
+                        stdin::control_success(&id, serde_json::json!({"action": "decline"}))
+                    }
+                    "request_user_dialog" => {
+                        stdin::control_success(&id, serde_json::json!({"behavior": "cancelled"}))
+                    }
+                    _ => stdin::control_error(
+                        &id,
+                        &format!("Unsupported control request subtype: {subtype}"),
+                    ),
+                };
+                self.write(&answer);
+                true
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One line for the approval card: the command, path or description of the call.
+fn summarize(tool: &str, input: &Value, description: Option<&str>) -> String {
+    let field = |key: &str| input.get(key).and_then(Value::as_str);
+    let what = field("command")
+        .or_else(|| field("file_path"))
+        .or_else(|| field("notebook_path"))
+        .or_else(|| field("url"))
+        .or_else(|| field("pattern"))
+        .or(description);
+    match what {
+        Some(what) => {
+            let what: String = what.chars().take(300).collect();
+            format!("{tool}: {what}")
+        }
+        None => tool.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_uuid_v4() {
+        let id = new_session_id();
+        assert_eq!(id.len(), 36);
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
+        assert_ne!(id, new_session_id());
+    }
+
+    #[test]
+    fn summaries_name_the_call() {
+        let input = serde_json::json!({"command": "touch x", "description": "make x"});
+        assert_eq!(summarize("Bash", &input, Some("make x")), "Bash: touch x");
+        let input = serde_json::json!({"file_path": "/w/a.rs"});
+        assert_eq!(summarize("Write", &input, None), "Write: /w/a.rs");
+        assert_eq!(summarize("Task", &serde_json::json!({}), None), "Task");
+    }
+
+    fn spec() -> SessionSpec {
+        SessionSpec {
+            agent_id: "ag_1".into(),
+            agent_name: "Ada".into(),
+            conversation_id: "cv_1".into(),
+            cwd: std::env::temp_dir(),
+            model: "claude-sonnet-4-5".into(),
+            effort: Effort::High,
+            permission_mode: Default::default(),
+            system_prompt: String::new(),
+            resume: None,
+            env: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cli_that_dies_at_startup_fails_with_its_stderr() {
+        let dir = std::env::temp_dir().join(format!("isomux-fake-claude-{}", new_session_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("claude");
+        std::fs::write(
+            &bin,
+            "#!/bin/sh\necho \"error: unknown option $1\" >&2\nexit 2\n",
+        )
+        .unwrap();
+        let status = std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&bin)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()));
+        let err = ClaudeBackend::with_bin(&bin)
+            .start(spec())
+            .await
+            .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        let BackendError::StartFailed(message) = err else {
+            panic!("expected StartFailed, got {err:?}");
+        };
+        assert!(message.contains("exited during startup"), "{message}");
+        assert!(
+            message.contains("error: unknown option --output-format"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_binary_does_not_start() {
+        let err = ClaudeBackend::with_bin("/nonexistent/claude")
+            .start(spec())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BackendError::NotInstalled(m) if m == INSTALL_HINT));
+    }
+
+    #[test]
+    fn the_command_line_follows_the_sdk() {
+        let mut s = spec();
+        s.resume = Some("abc".into());
+        s.env = vec![("CLAUDE_CODE_ENTRYPOINT".into(), "office".into())];
+        let cmd = command(Path::new("/bin/claude"), &s, "unused");
+        let cmd = cmd.as_std();
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(
+            joined.starts_with("--output-format stream-json --verbose --input-format stream-json")
+        );
+        assert!(joined.contains("--permission-mode default --permission-prompt-tool stdio"));
+        assert!(joined.contains("--effort high --model claude-sonnet-4-5 --resume abc"));
+        assert!(!joined.contains("--session-id"));
+        let env: HashMap<_, _> = cmd
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        assert_eq!(env["CLAUDE_CODE_ENTRYPOINT"].as_deref(), Some("office"));
+        assert_eq!(
+            env["CLAUDE_AGENT_SDK_VERSION"].as_deref(),
+            Some(SDK_VERSION)
+        );
+        assert_eq!(env["NODE_OPTIONS"], None);
+    }
+
+    #[test]
+    fn a_missing_binary_is_not_usable() {
+        let backend = ClaudeBackend::with_bin("/nonexistent/claude");
+        let d = backend.describe();
+        assert!(!d.usable);
+        assert_eq!(d.detail.as_deref(), Some(INSTALL_HINT));
+        assert!(d.models.contains(&d.default_model));
+    }
+}
