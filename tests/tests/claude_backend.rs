@@ -45,6 +45,8 @@ struct Agent {
     deadline: Instant,
 }
 
+/// The session id the office chose (and persisted) before spawning.
+const OFFICE_SESSION_ID: &str = "5f0c3a52-9d1e-4b7a-8c2f-1e2d3c4b5a69";
 const SYSTEM_PROMPT: &str = "You are Ada, a test agent of the isomux office (marker SP-7731).";
 
 impl Agent {
@@ -67,6 +69,8 @@ impl Agent {
             permission_mode: Default::default(),
             system_prompt: SYSTEM_PROMPT.into(),
             resume: None,
+            session_id: Some(OFFICE_SESSION_ID.into()),
+            data_dir: home.join(".isomux"),
             env,
         };
         let backend = ClaudeBackend::with_bin(claude_bin()?);
@@ -197,7 +201,10 @@ async fn claude_backend_streams_a_text_turn() -> Result<()> {
         let Some(NormalizedEvent::SessionId(id)) = first.first() else {
             bail!("first event is not the session id: {first:?}");
         };
-        ensure!(id.len() == 36, "{id}");
+        ensure!(
+            id == OFFICE_SESSION_ID,
+            "the office-chosen id is used: {id}"
+        );
         let id = id.clone();
         agent.user("hello").await?;
         let events = agent.turn().await?;

@@ -41,6 +41,7 @@ impl Backend for DemoBackend {
             },
             models: vec!["demo-1".into()],
             default_model: "demo-1".into(),
+            accepts_session_id: false,
         }
     }
 
@@ -324,6 +325,8 @@ mod tests {
             permission_mode: Default::default(),
             system_prompt: String::new(),
             resume: None,
+            session_id: None,
+            data_dir: "/nonexistent/isomux-home".into(),
             env: vec![],
         }
     }

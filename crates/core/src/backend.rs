@@ -26,6 +26,12 @@ pub struct SessionSpec {
     pub system_prompt: String,
     /// The backend session id to resume, if the conversation already has one.
     pub resume: Option<String>,
+    /// For a new conversation of a backend that takes one
+    /// ([`BackendDescription::accepts_session_id`]): the id the office chose and persisted
+    /// before spawning, so a crash during the first turn can still resume it.
+    pub session_id: Option<String>,
+    /// The office's data dir (the safety rules protect it).
+    pub data_dir: PathBuf,
     /// Extra environment for the CLI (office, room, ISOMUX_*).
     pub env: Vec<(String, String)>,
 }
@@ -126,6 +132,8 @@ pub struct BackendDescription {
     pub capabilities: Capabilities,
     pub models: Vec<String>,
     pub default_model: String,
+    /// The CLI takes an office-chosen session id (`claude --session-id`).
+    pub accepts_session_id: bool,
 }
 
 /// Boxed future returned by [`Backend::start`].

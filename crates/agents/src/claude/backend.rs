@@ -88,6 +88,7 @@ impl Backend for ClaudeBackend {
                 "claude-haiku-4-5".into(),
             ],
             default_model: "claude-sonnet-5".into(),
+            accepts_session_id: true,
         }
     }
 
@@ -179,11 +180,11 @@ fn env_of(spec: &SessionSpec, key: &str) -> Option<OsString> {
         .filter(|v| !v.is_empty())
 }
 
-/// What the safety rules know about the agent. The data dir and home come from the agent's
-/// environment until the [`SessionSpec`] carries them.
+/// What the safety rules know about the agent: its cwd, home and temp dirs, and the office's
+/// data dir.
 fn safety_context(spec: &SessionSpec) -> SafetyContext {
     let home = env_of(spec, "HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let data_dir = env_of(spec, "ISOMUX_HOME").map_or_else(|| home.join(".isomux"), PathBuf::from);
+    let data_dir = spec.data_dir.clone();
     let mut temp_dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")];
     if let Some(tmp) = env_of(spec, "TMPDIR") {
         temp_dirs.push(PathBuf::from(tmp));
@@ -197,7 +198,11 @@ fn safety_context(spec: &SessionSpec) -> SafetyContext {
 }
 
 async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
-    let session_id = spec.resume.clone().unwrap_or_else(new_session_id);
+    let session_id = spec
+        .resume
+        .clone()
+        .or_else(|| spec.session_id.clone())
+        .unwrap_or_else(new_session_id);
     let SpawnedChild {
         child,
         stdin: child_stdin,
@@ -647,6 +652,8 @@ mod tests {
             permission_mode: Default::default(),
             system_prompt: String::new(),
             resume: None,
+            session_id: None,
+            data_dir: "/nonexistent/isomux-home".into(),
             env: vec![],
         }
     }

@@ -122,6 +122,20 @@ impl Office {
             .ok()
             .flatten()
             .and_then(|c| c.backend_session_id);
+        let mut session_id = None;
+        if resume.is_none()
+            && self
+                .backends
+                .get(&rec.backend)
+                .is_some_and(|b| b.describe().accepts_session_id)
+        {
+            // Persisted before the spawn: a crash in the first turn can still resume it.
+            let id = crate::ids::new_uuid_v4();
+            match self.store.set_backend_session_id(&rec.conversation_id, &id) {
+                Ok(()) => session_id = Some(id),
+                Err(e) => tracing::error!(error = %e, "could not store the new session id"),
+            }
+        }
         let tx = self.internal_tx.clone();
         let agent_id = id.clone();
         let Some(backend) = self.backends.get(&rec.backend).cloned() else {
@@ -147,6 +161,8 @@ impl Office {
             permission_mode: rec.permission_mode,
             system_prompt: crate::prompt::assemble(&self.office, room, &rec),
             resume,
+            session_id,
+            data_dir: self.config.data_dir.clone(),
             env: self
                 .office
                 .env
