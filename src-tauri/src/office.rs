@@ -70,6 +70,7 @@ pub async fn start(data_dir: Option<PathBuf>) -> Result<(Desktop, Running)> {
         // The webview never loads pages from the listener; browsers that do get a pointer to
         // the headless server instead.
         ui: Some(isomux_server::UiSource::Placeholder),
+        backends: None,
     })
     .await?;
     let auth = AuthStore::open(&datadir::db_path(&running.data_dir))?;

@@ -124,3 +124,21 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A pinned agent CLI: `$ISOMUX_<NAME>_BIN`, else `<repo>/.tools/npm/node_modules/.bin/<name>`.
+/// Fails (never skips) with the install command when it is missing.
+pub fn cli_bin(name: &str) -> Result<PathBuf> {
+    let var = format!("ISOMUX_{}_BIN", name.to_ascii_uppercase());
+    let path = std::env::var_os(&var).map_or_else(
+        || repo_root().join(".tools/npm/node_modules/.bin").join(name),
+        PathBuf::from,
+    );
+    if !path.exists() {
+        bail!(
+            "the pinned `{name}` CLI is not installed (looked for {}; set ${var} or run \
+             `cargo xtask setup`)",
+            path.display()
+        );
+    }
+    Ok(path)
+}

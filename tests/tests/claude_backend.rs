@@ -19,20 +19,8 @@ use tokio::time::Instant;
 /// The budget of one test.
 const TEST_BUDGET: Duration = Duration::from_secs(30);
 
-/// The pinned CLI: `$ISOMUX_CLAUDE_BIN`, else `<repo>/.tools/npm/node_modules/.bin/claude`.
 fn claude_bin() -> Result<PathBuf> {
-    let path = std::env::var_os("ISOMUX_CLAUDE_BIN").map_or_else(
-        || repo_root().join(".tools/npm/node_modules/.bin/claude"),
-        PathBuf::from,
-    );
-    if !path.exists() {
-        bail!(
-            "the pinned `claude` CLI is not installed (looked for {}; set $ISOMUX_CLAUDE_BIN or \
-             run `cargo xtask setup`)",
-            path.display()
-        );
-    }
-    Ok(path)
+    isomux_tests::process::cli_bin("claude")
 }
 
 /// A started session with its throwaway HOME and working directory, and every event so far.

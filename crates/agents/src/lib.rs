@@ -1,6 +1,6 @@
-//! Agent backends behind `isomux_core::backend::Backend`: the built-in `demo` backend today;
-//! the `claude` (stream-json + control protocol) and `codex` (app-server JSON-RPC) drivers
-//! join it with one parser per backend and one spawn helper.
+//! Agent backends behind `isomux_core::backend::Backend`: `claude` (stream-json + control
+//! protocol), `codex` (app-server JSON-RPC) and the built-in `demo`, with one parser per backend
+//! and one spawn helper (`spawn`).
 
 pub mod claude;
 pub mod codex;
@@ -12,5 +12,8 @@ use std::sync::Arc;
 
 /// Every backend this build offers, for the binaries to inject into the office.
 pub fn all() -> Vec<Arc<dyn Backend>> {
-    vec![Arc::new(demo::DemoBackend::default())]
+    vec![
+        Arc::new(claude::ClaudeBackend::new()),
+        Arc::new(demo::DemoBackend::default()),
+    ]
 }

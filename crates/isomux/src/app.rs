@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use isomux_core::auth::AuthStore;
+use isomux_core::backend::Backend;
 use isomux_core::datadir;
 use isomux_core::store::Store;
 use isomux_core::{OfficeConfig, OfficeHandle};
@@ -17,13 +18,25 @@ use tokio::sync::oneshot;
 pub const PUBLIC_URL_KEY: &str = "server.public_url";
 
 /// `isomux serve` options.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
     pub data_dir: Option<PathBuf>,
     pub public_url: Option<String>,
     pub allow_plain_http: bool,
     pub ui: Option<UiSource>,
+    /// The backends to offer (default: every backend of this build, `isomux_agents::all()`).
+    pub backends: Option<Vec<Arc<dyn Backend>>>,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ServeOptions {
@@ -34,6 +47,7 @@ impl Default for ServeOptions {
             public_url: None,
             allow_plain_http: false,
             ui: None,
+            backends: None,
         }
     }
 }
@@ -128,7 +142,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             demo_cwd,
         },
         store,
-        isomux_agents::all(),
+        opts.backends.clone().unwrap_or_else(isomux_agents::all),
     )?;
     let owner_link = if auth.owner_exists()? {
         None

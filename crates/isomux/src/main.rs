@@ -78,6 +78,7 @@ fn main() {
             public_url,
             allow_plain_http,
             ui: None,
+            backends: None,
         }),
         Command::Invite {
             owner,

@@ -1,0 +1,209 @@
+//! The office with a real `claude` agent (the pinned CLI against the scripted Anthropic server),
+//! driven like a browser would: spawn over REST, a streamed reply seen over the WebSocket, a
+//! tool call approved over REST by a second connection, a destructive command denied by the
+//! safety rules, and a restart after which the same backend session continues.
+
+use isomux_agents::claude::ClaudeBackend;
+use isomux_agents::demo::DemoBackend;
+use isomux_core::backend::Backend;
+use isomux_tests::model_server::{AnthropicServer, Reply, Script};
+use isomux_tests::process::cli_bin;
+use isomux_tests::{Client, is};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+
+async fn start_office(home: &Path) -> anyhow::Result<isomux::app::Running> {
+    let claude: Arc<dyn Backend> = Arc::new(ClaudeBackend::with_bin(cli_bin("claude")?));
+    isomux::app::start(isomux::app::ServeOptions {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: Some(home.to_path_buf()),
+        ui: Some(isomux_server::UiSource::Placeholder),
+        backends: Some(vec![claude, Arc::new(DemoBackend::default())]),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Points every agent's CLI at the model server through the office environment layer.
+async fn office_env(c: &Client, server: &AnthropicServer, cli_home: &Path) -> anyhow::Result<()> {
+    let mut env = serde_json::Map::new();
+    for (k, v) in server.claude_env() {
+        env.insert(k, Value::String(v));
+    }
+    env.insert("HOME".into(), json!(cli_home.to_string_lossy()));
+    env.insert("DISABLE_AUTOUPDATER".into(), json!("1"));
+    c.request(
+        "PUT",
+        "/api/office/settings",
+        Some(json!({"prompt": "Office rule: marker OR-5512.", "env": env})),
+    )
+    .await?
+    .ok()?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(work.join("important"))?;
+    let server = AnthropicServer::start(
+        Script::new()
+            .then(Reply::text("Hello from the scripted model."))
+            .then(Reply::shell("touch marker_ok"))
+            .then(Reply::text("Created the marker."))
+            .then(Reply::shell("git reset --hard && touch executed_marker"))
+            .then(Reply::text("The office refused that."))
+            .otherwise(Reply::text("Welcome back.")),
+    );
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let state = c.get("/api/state").await?.ok()?;
+    let claude = state["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "claude")
+        .expect("the claude backend is offered")
+        .clone();
+    assert_eq!(claude["usable"], true, "{claude}");
+    assert_eq!(claude["capabilities"]["interrupt"], true);
+
+    let agent = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
+                   "prompt": "Personal marker AG-9031."}),
+        )
+        .await?
+        .ok()?;
+    let id = agent["agent"]["id"].as_str().unwrap().to_owned();
+    let mut ws = c.ws().await?;
+    let mut watcher = c.ws().await?;
+
+    // 1. A streamed text turn, seen over the WebSocket.
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "hello there"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("a text delta", |ev| is(ev, "log_delta", &id))
+        .await?;
+    ws.until("the assistant entry", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["text"] == "Hello from the scripted model."
+    })
+    .await?;
+    ws.until("idle", |ev| {
+        is(ev, "agent_state", &id) && ev["state"] == "idle"
+    })
+    .await?;
+    let first = &server.model_requests()[0];
+    assert!(
+        first.contains("[Nil] hello there"),
+        "the sender label reaches the model"
+    );
+    let system = first.system_text().unwrap_or_default();
+    for layer in ["You are Ada", "OR-5512", "AG-9031"] {
+        assert!(
+            system.contains(layer),
+            "system prompt lacks {layer}: {system}"
+        );
+    }
+
+    // 2. A tool call waits for approval; a second connection sees it and answers over REST.
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "make a marker"}),
+    )
+    .await?
+    .ok()?;
+    let req = watcher
+        .until("the approval request", |ev| {
+            is(ev, "approval_requested", &id)
+        })
+        .await?;
+    assert!(
+        !work.join("marker_ok").exists(),
+        "nothing runs before approval"
+    );
+    let approval = req["approval_id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("/api/agents/{id}/approvals/{approval}"),
+        json!({"allow": true}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the tool result", |ev| {
+        is(ev, "log_entry", &id)
+            && ev["entry"]["kind"] == "tool_call"
+            && ev["entry"]["status"] == "ok"
+    })
+    .await?;
+    ws.until("the reply after the tool", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["text"] == "Created the marker."
+    })
+    .await?;
+    assert!(work.join("marker_ok").exists());
+
+    // 3. A destructive command is denied by the safety rules and never runs or asks anyone.
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "clean up"}),
+    )
+    .await?
+    .ok()?;
+    let denied = ws
+        .until("the denied tool", |ev| {
+            (is(ev, "log_entry", &id)
+                && ev["entry"]["kind"] == "tool_call"
+                && ev["entry"]["status"] == "failed")
+                || is(ev, "approval_requested", &id)
+        })
+        .await?;
+    assert_eq!(denied["type"], "log_entry", "no human is asked: {denied}");
+    ws.until("the reply after the denial", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["text"] == "The office refused that."
+    })
+    .await?;
+    assert!(
+        !work.join("executed_marker").exists(),
+        "the denied command did not run"
+    );
+    let after_denial = server.model_requests().last().cloned().unwrap();
+    assert!(after_denial.contains("git_reset_hard") || after_denial.contains("reset --hard"));
+    drop(ws);
+    drop(watcher);
+    running.stop().await?;
+
+    // 4. Restart: the next message continues the same Claude session.
+    let running = start_office(&home).await?;
+    let mut c2 = c.clone();
+    c2.base = running.url.clone();
+    c2.origin = Some(running.url.clone());
+    let mut ws = c2.ws().await?;
+    c2.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "still there?"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the resumed reply", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["text"] == "Welcome back."
+    })
+    .await?;
+    let resumed = server.model_requests().last().cloned().unwrap();
+    assert!(
+        resumed.contains("hello there") && resumed.contains("still there?"),
+        "the model sees the earlier turns after the restart"
+    );
+    println!("model requests: {}", server.model_requests().len());
+    running.stop().await?;
+    Ok(())
+}
