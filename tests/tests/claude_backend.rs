@@ -10,7 +10,6 @@ use isomux_core::backend::{
 use isomux_core::safety::{SafetyContext, Verdict, check_claude_tool};
 use isomux_protocol::Effort;
 use isomux_tests::model_server::{AnthropicServer, LastInput, Reply, Script};
-use isomux_tests::process::repo_root;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
