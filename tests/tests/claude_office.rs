@@ -207,3 +207,86 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(&work)?;
+    let server = AnthropicServer::start(Script::new().otherwise(Reply::text("Done.")));
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let demo = c.agent_id("Demo").await?;
+    let ada = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
+                   "permission_mode": "auto"}),
+        )
+        .await?
+        .ok()?;
+    let ada_id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let auth =
+        r#"-H "Authorization: Bearer $ISOMUX_AGENT_TOKEN" -H 'content-type: application/json'"#;
+    server.push_reply(Reply::shell(format!(
+        "echo SEND=$(curl -s -o /dev/null -w '%{{http_code}}' -X POST \
+         \"$ISOMUX_URL/api/agents/{demo}/messages\" {auth} -d '{{\"text\":\"hi Demo, from Ada\"}}'); \
+         echo SPAWN=$(curl -s -o /dev/null -w '%{{http_code}}' -X POST \"$ISOMUX_URL/api/agents\" \
+         {auth} -d '{{\"name\":\"X\",\"backend\":\"demo\",\"cwd\":\"/tmp\"}}'); \
+         echo LIST=$(curl -s -o /dev/null -w '%{{http_code}}' \"$ISOMUX_URL/api/agents\" {auth}); \
+         echo FAKE=$(curl -s -o /dev/null -w '%{{http_code}}' \"$ISOMUX_URL/api/agents\" \
+         -H 'Authorization: Bearer isx_agent_forged')"
+    )));
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{ada_id}/messages"),
+        json!({"text": "tell Demo hello"}),
+    )
+    .await?
+    .ok()?;
+    // Demo's chat gets the message while Ada's tool is still running: watch for both.
+    let (mut tool, mut delivered) = (None, None);
+    while tool.is_none() || delivered.is_none() {
+        let ev = ws.next().await?;
+        if is(&ev, "log_entry", &ada_id)
+            && ev["entry"]["kind"] == "tool_call"
+            && ev["entry"]["status"] != "running"
+        {
+            tool = Some(ev);
+        } else if is(&ev, "log_entry", &demo) && ev["entry"]["kind"] == "user" {
+            delivered = Some(ev);
+        }
+    }
+    let (tool, delivered) = (tool.unwrap(), delivered.unwrap());
+    let out = tool["entry"]["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for want in ["SEND=200", "SPAWN=403", "LIST=200", "FAKE=401"] {
+        assert!(
+            out.contains(want),
+            "{want} missing in the tool output: {out}"
+        );
+    }
+    // Demo received it labelled as Ada: attribution comes from the token, not the body.
+    let line = &delivered["entry"]["messages"][0];
+    assert_eq!(line["sender"]["kind"], "agent");
+    assert_eq!(line["sender"]["name"], "Ada");
+    assert_eq!(line["sender"]["id"], ada_id.as_str());
+    assert_eq!(line["text"], "hi Demo, from Ada");
+    // No automatic reply goes back to Ada; Demo answers in its own chat.
+    ws.until("Demo's reply in its own chat", |ev| {
+        is(ev, "log_entry", &demo)
+            && ev["entry"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Hi Ada!"))
+    })
+    .await?;
+    running.stop().await?;
+    Ok(())
+}

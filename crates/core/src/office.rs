@@ -77,6 +77,8 @@ pub struct OfficeConfig {
     pub seed_demo: bool,
     /// The working directory of the seeded demo agent.
     pub demo_cwd: String,
+    /// The office's plain-HTTP loopback URL, given to agents as `ISOMUX_URL`.
+    pub office_url: String,
 }
 
 /// Where a connection looks, sent by clients over the socket.
@@ -112,6 +114,10 @@ pub(crate) enum Request {
     },
     Disconnect {
         connection_id: ConnectionId,
+    },
+    AgentByToken {
+        token: String,
+        reply: oneshot::Sender<Option<Caller>>,
     },
     Shutdown {
         reply: oneshot::Sender<()>,
@@ -190,6 +196,15 @@ impl OfficeHandle {
     /// Forgets a connection.
     pub async fn disconnect(&self, connection_id: ConnectionId) {
         let _ = self.tx.send(Request::Disconnect { connection_id }).await;
+    }
+
+    /// The agent an `isx_agent_…` bearer token belongs to (tokens live only in memory).
+    pub async fn agent_by_token(&self, token: &str) -> Option<Caller> {
+        let token = token.to_owned();
+        self.request(|reply| Request::AgentByToken { token, reply })
+            .await
+            .ok()
+            .flatten()
     }
 
     /// A receiver of every event from now on (no snapshot).

@@ -140,6 +140,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             version: env!("CARGO_PKG_VERSION").into(),
             seed_demo: true,
             demo_cwd,
+            office_url: url.clone(),
         },
         store,
         opts.backends.clone().unwrap_or_else(isomux_agents::all),

@@ -49,7 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// Unknown `/api` path or method: 401 without credentials, 404/405 with.
 async fn unknown(State(state): State<AppState>, req: Request) -> Response {
-    if let Err(e) = authenticate(&state, req.headers()) {
+    if let Err(e) = authenticate(&state, req.headers(), peer(&req)).await {
         return e.into_response();
     }
     ApiError::new(
@@ -75,9 +75,17 @@ async fn handle(State(state): State<AppState>, route: &'static Route, req: Reque
     }
 }
 
+/// The TCP peer, when the server was started with connect info.
+fn peer(req: &Request) -> Option<std::net::SocketAddr> {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+}
+
 async fn run(state: &AppState, route: &'static Route, req: Request) -> Result<Value, ApiError> {
+    let peer = peer(&req);
     let (mut parts, body) = req.into_parts();
-    let authed = authenticate(state, &parts.headers)?;
+    let authed = authenticate(state, &parts.headers, peer).await?;
     check_origin(state, &authed, &parts.method, &parts.headers)?;
     if !allowed(route.access, &authed.caller) {
         return Err(ApiError::new(

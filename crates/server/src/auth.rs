@@ -23,6 +23,8 @@ pub const SECURE_COOKIE: &str = "__Host-isomux_session";
 pub enum Via {
     /// A cookie session (browsers, phones).
     Cookie,
+    /// `Authorization: Bearer` (agents' curl); Origin does not apply.
+    Bearer,
 }
 
 /// An authenticated caller.
@@ -52,8 +54,38 @@ pub(crate) fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a 
         .map(|(_, v)| v.trim())
 }
 
-/// Authenticates a request from its headers (401 when there are no valid credentials).
-pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Authed, ApiError> {
+/// Prefix of agent bearer tokens.
+pub const AGENT_TOKEN_PREFIX: &str = "isx_agent_";
+
+/// Whether a peer may present an agent token: agents run on the office's own machine.
+pub(crate) fn agent_peer_allowed(peer: Option<std::net::SocketAddr>) -> bool {
+    peer.is_some_and(|p| p.ip().is_loopback())
+}
+
+/// Authenticates a request from its headers and peer (401 when there are no valid
+/// credentials). Agent tokens count only from loopback peers.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> Result<Authed, ApiError> {
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    {
+        if token.starts_with(AGENT_TOKEN_PREFIX)
+            && agent_peer_allowed(peer)
+            && let Some(caller) = state.office.agent_by_token(token).await
+        {
+            return Ok(Authed {
+                caller,
+                via: Via::Bearer,
+            });
+        }
+        return Err(ApiError::unauthorized());
+    }
     if let Some(token) = read_cookie(headers, cookie_name(state))
         && let Some(session) = state.auth.session(token)?
     {
@@ -94,8 +126,11 @@ pub(crate) fn check_origin(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let Via::Cookie = authed.via;
-    if *method == Method::GET || *method == Method::HEAD || origin_allowed(state, headers, true) {
+    if matches!(authed.via, Via::Bearer)
+        || *method == Method::GET
+        || *method == Method::HEAD
+        || origin_allowed(state, headers, true)
+    {
         return Ok(());
     }
     Err(ApiError::new(
@@ -279,7 +314,7 @@ async fn accept(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 
 /// Ends the caller's cookie session.
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let authed = match authenticate(&state, &headers) {
+    let authed = match authenticate(&state, &headers, None).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
@@ -301,4 +336,36 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
         .expect("static"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_tokens_count_only_from_loopback_peers() {
+        for ok in ["127.0.0.1:5000", "127.9.9.9:1", "[::1]:80"] {
+            assert!(agent_peer_allowed(Some(ok.parse().unwrap())), "{ok}");
+        }
+        for bad in [
+            "10.0.0.5:5000",
+            "192.168.1.2:80",
+            "[2001:db8::1]:80",
+            "0.0.0.0:1",
+        ] {
+            assert!(!agent_peer_allowed(Some(bad.parse().unwrap())), "{bad}");
+        }
+        assert!(!agent_peer_allowed(None), "unknown peer");
+    }
+
+    #[test]
+    fn cookies_are_read_exactly() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; isomux_session=tok; isomux_session_x=no"),
+        );
+        assert_eq!(read_cookie(&h, COOKIE), Some("tok"));
+        assert_eq!(read_cookie(&h, SECURE_COOKIE), None);
+    }
 }

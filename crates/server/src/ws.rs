@@ -24,7 +24,8 @@ pub(crate) async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let authed = match authenticate(&state, &headers) {
+    // Agents have no business on the push channel: cookie sessions only (no peer passed).
+    let authed = match authenticate(&state, &headers, None).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };

@@ -56,6 +56,10 @@ pub struct Office {
     pub(crate) presence: BTreeMap<ConnectionId, (Caller, Presence)>,
     /// (agent, client_message_id) → (message id, when), kept 5 minutes.
     pub(crate) dedupe: HashMap<(AgentId, String), (MessageId, i64)>,
+    /// Agent bearer tokens: SHA-256 hash → agent, and the agent's token for its CLI's
+    /// environment. Minted at spawn and restore, never persisted.
+    pub(crate) agent_tokens: HashMap<String, AgentId>,
+    pub(crate) token_of: HashMap<AgentId, String>,
 }
 
 impl std::fmt::Debug for Office {
@@ -91,6 +95,8 @@ impl Office {
             internal_rx: Some(internal_rx),
             presence: BTreeMap::new(),
             dedupe: HashMap::new(),
+            agent_tokens: HashMap::new(),
+            token_of: HashMap::new(),
         };
         if office.store.meta_get("office.seeded")?.is_none() {
             office.seed()?;
@@ -113,6 +119,7 @@ impl Office {
                 office.store.set_turn_open(&live.rec.id, false)?;
                 live.rec.turn_open = false;
             }
+            office.mint_agent_token(&live.rec.id);
             office.agents.insert(live.rec.id.clone(), live);
         }
         // Messages that were acknowledged but not yet delivered flow now.
@@ -240,6 +247,17 @@ impl Office {
                     self.emit_presence();
                 }
             }
+            Request::AgentByToken { token, reply } => {
+                let caller = self
+                    .agent_tokens
+                    .get(&crate::auth::hash_token(&token))
+                    .and_then(|id| self.agents.get(id))
+                    .map(|a| Caller::Agent {
+                        agent_id: a.rec.id.clone(),
+                        name: a.rec.name.clone(),
+                    });
+                let _ = reply.send(caller);
+            }
             Request::Shutdown { .. } => unreachable!("handled in run"),
         }
     }
@@ -321,6 +339,21 @@ impl Office {
             },
             version: self.config.version.clone(),
         })
+    }
+
+    /// A fresh bearer token for an agent (replacing any earlier one).
+    pub(crate) fn mint_agent_token(&mut self, id: &AgentId) {
+        self.forget_agent_token(id);
+        let token = format!("isx_agent_{}", crate::auth::new_token());
+        self.agent_tokens
+            .insert(crate::auth::hash_token(&token), id.clone());
+        self.token_of.insert(id.clone(), token);
+    }
+
+    pub(crate) fn forget_agent_token(&mut self, id: &AgentId) {
+        if let Some(old) = self.token_of.remove(id) {
+            self.agent_tokens.remove(&crate::auth::hash_token(&old));
+        }
     }
 
     pub(crate) fn agent_mut(&mut self, id: &AgentId) -> Result<&mut LiveAgent> {

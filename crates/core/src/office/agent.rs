@@ -169,6 +169,14 @@ impl Office {
                 .iter()
                 .chain(room.map(|r| r.env.iter()).into_iter().flatten())
                 .map(|(k, v)| (k.clone(), v.clone()))
+                .chain([
+                    ("ISOMUX_URL".to_owned(), self.config.office_url.clone()),
+                    ("ISOMUX_AGENT_ID".to_owned(), rec.id.0.clone()),
+                    (
+                        "ISOMUX_AGENT_TOKEN".to_owned(),
+                        self.token_of.get(&rec.id).cloned().unwrap_or_default(),
+                    ),
+                ])
                 .collect(),
         };
         tokio::spawn(async move {

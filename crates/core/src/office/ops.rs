@@ -165,6 +165,7 @@ impl Office {
             turn_open: false,
         };
         self.store.insert_agent(&rec)?;
+        self.mint_agent_token(&rec.id);
         let live = LiveAgent::new(rec, Vec::new());
         let agent = to_proto::agent(&live);
         self.agents.insert(live.rec.id.clone(), live);
@@ -282,6 +283,7 @@ impl Office {
         self.agent_mut(id)?;
         self.store.archive_agent(id)?;
         self.agent_input(id, Input::Close);
+        self.forget_agent_token(id);
         self.agents.remove(id);
         self.emit(ServerMessage::AgentRemoved {
             agent_id: id.clone(),

@@ -1,0 +1,673 @@
+//! The `codex` backend: spawns `codex app-server` (0.169.0) through
+//! [`spawn_child`](crate::spawn::spawn_child), performs the JSON-RPC handshake, starts or resumes
+//! the thread (`approvalPolicy: "untrusted"`, workspace-write sandbox with network access, the
+//! system prompt as developer instructions), reports the thread id at once (design §10: it is
+//! persisted before the first `turn/start`), then runs one session task that feeds stdout to the
+//! [`Normalizer`] and answers codex's approval requests: the safety rules first, then the
+//! office. The wire shapes live in `types`/`rpc`/`normalize`, not here.
+
+use super::normalize::{ApprovalKind, ApprovalRequestIn, Expect, Normalizer, Output};
+use super::rpc::{self, ClientInfo, Decision, RequestIds, ThreadParams, UserInput};
+use super::types::{RequestId, RpcError};
+use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
+use isomux_core::backend::{
+    Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
+    SessionSpec, StartFuture,
+};
+use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec, check_codex_patch};
+use isomux_protocol::{BackendKind, Capabilities};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::mpsc;
+
+/// How to install the pinned CLI.
+pub const INSTALL_HINT: &str =
+    "install Codex: npm install -g @openai/codex@0.169.0 (or set ISOMUX_CODEX_BIN)";
+/// The handshake and the thread start/resume together must finish within this.
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// JSON-RPC "method not found", for server requests the office does not handle.
+const METHOD_NOT_FOUND: i64 = -32601;
+/// The models offered in the spawn dialog; `gpt-5.5` is the one the fixtures use (classic
+/// function tools, see the protocol doc §8.3).
+const MODELS: &[&str] = &["gpt-5.5", "gpt-5.5-codex", "gpt-5.4", "gpt-5.4-mini"];
+const DEFAULT_MODEL: &str = "gpt-5.5";
+
+/// The Codex backend. `bin` overrides the lookup (`$ISOMUX_CODEX_BIN`, then `PATH`).
+#[derive(Debug, Clone, Default)]
+pub struct CodexBackend {
+    pub bin: Option<PathBuf>,
+}
+
+impl CodexBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A backend that runs exactly this executable.
+    pub fn with_bin(bin: impl Into<PathBuf>) -> Self {
+        Self {
+            bin: Some(bin.into()),
+        }
+    }
+
+    /// The executable to run, if one is found.
+    pub fn find_bin(&self) -> Option<PathBuf> {
+        if let Some(bin) = &self.bin {
+            return bin.is_file().then(|| bin.clone());
+        }
+        if let Some(bin) = std::env::var_os("ISOMUX_CODEX_BIN").filter(|v| !v.is_empty()) {
+            let bin = PathBuf::from(bin);
+            return bin.is_file().then_some(bin);
+        }
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("codex"))
+            .find(|p| p.is_file())
+    }
+}
+
+impl Backend for CodexBackend {
+    fn describe(&self) -> BackendDescription {
+        let bin = self.find_bin();
+        BackendDescription {
+            kind: BackendKind::Codex,
+            usable: bin.is_some(),
+            detail: Some(bin.map_or_else(
+                || INSTALL_HINT.to_owned(),
+                |b| format!("Codex at {}", b.display()),
+            )),
+            // Only what this driver does today: no fork, no images, no skills/MCP wiring yet.
+            capabilities: Capabilities {
+                approvals: true,
+                interrupt: true,
+                resume: true,
+                ..Capabilities::default()
+            },
+            models: MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            default_model: DEFAULT_MODEL.into(),
+            accepts_session_id: false,
+        }
+    }
+
+    fn start(&self, spec: SessionSpec) -> StartFuture {
+        let bin = self.find_bin();
+        Box::pin(async move {
+            let bin = bin.ok_or_else(|| BackendError::NotInstalled(INSTALL_HINT.to_owned()))?;
+            start(bin, spec).await
+        })
+    }
+}
+
+fn command(bin: &Path, spec: &SessionSpec) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.arg("app-server");
+    cmd.current_dir(&spec.cwd);
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// The environment the CLI sees for `key`: the spec's value, else the server's.
+fn env_of(spec: &SessionSpec, key: &str) -> Option<OsString> {
+    spec.env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| OsString::from(v))
+        .or_else(|| std::env::var_os(key))
+        .filter(|v| !v.is_empty())
+}
+
+/// What the safety rules know about the agent: its cwd, home and temp dirs, and the office's
+/// data dir.
+fn safety_context(spec: &SessionSpec) -> SafetyContext {
+    let home = env_of(spec, "HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    let mut temp_dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")];
+    if let Some(tmp) = env_of(spec, "TMPDIR") {
+        temp_dirs.push(PathBuf::from(tmp));
+    }
+    SafetyContext {
+        cwd: spec.cwd.clone(),
+        home,
+        data_dir: spec.data_dir.clone(),
+        temp_dirs,
+    }
+}
+
+/// `thread/start|resume` params: the office's policy, the model and the appended prompt.
+fn thread_params(spec: &SessionSpec) -> ThreadParams {
+    // Network on: agents call the office over HTTP (design §12).
+    let mut params = ThreadParams::office(spec.cwd.to_string_lossy().into_owned(), true);
+    params.model = Some(spec.model.clone()).filter(|m| !m.is_empty());
+    // `developerInstructions` is added to codex's own prompt (`baseInstructions` would replace it).
+    params.developer_instructions =
+        Some(spec.system_prompt.clone()).filter(|s| !s.trim().is_empty());
+    params
+}
+
+fn client_info() -> ClientInfo {
+    ClientInfo {
+        name: "isomux".into(),
+        title: "Isomux".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
+    let SpawnedChild {
+        child,
+        stdin: child_stdin,
+        stdout,
+        stderr,
+        guard,
+    } = spawn_child(command(&bin, &spec)).map_err(|e| {
+        BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
+    })?;
+    let (write_tx, write_rx) = mpsc::unbounded_channel();
+    tokio::spawn(writer(child_stdin, write_rx));
+    let mut session = Session {
+        normalizer: Normalizer::new(),
+        ids: RequestIds::default(),
+        stdout: BufReader::new(stdout).lines(),
+        writer: write_tx,
+        child,
+        guard,
+        stderr,
+        safety: safety_context(&spec),
+        approvals: HashMap::new(),
+        awaiting_turn: false,
+        interrupt_pending: false,
+        last_session_id: None,
+        early: Vec::new(),
+        closing: None,
+    };
+    let handshake = async {
+        let id = session.ids.next_id();
+        session.normalizer.expect(id.clone(), Expect::Other);
+        session.write(&rpc::initialize(&id, &client_info()));
+        session
+            .await_response(&id)
+            .await
+            .map_err(|e| format!("codex refused `initialize`: {e}"))?;
+        session.write(&rpc::initialized());
+        let id = session.ids.next_id();
+        session.normalizer.expect(id.clone(), Expect::Thread);
+        let params = thread_params(&spec);
+        match &spec.resume {
+            Some(thread) => {
+                session.write(&rpc::thread_resume(&id, thread, true, &params));
+                session
+                    .await_response(&id)
+                    .await
+                    .map_err(|e| format!("codex could not resume thread {thread}: {e}"))?;
+            }
+            None => {
+                session.write(&rpc::thread_start(&id, &params));
+                session
+                    .await_response(&id)
+                    .await
+                    .map_err(|e| format!("codex could not start a thread: {e}"))?;
+            }
+        }
+        session
+            .normalizer
+            .thread_id()
+            .map(str::to_owned)
+            .ok_or_else(|| "codex answered the thread request without a thread id".to_owned())
+    };
+    let thread_id = match tokio::time::timeout(INIT_TIMEOUT, handshake).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(why)) => return Err(session.start_failed(&why).await),
+        Err(_) => {
+            return Err(session
+                .start_failed("codex did not finish its handshake within 30 s")
+                .await);
+        }
+    };
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let (ev_tx, ev_rx) = mpsc::channel(256);
+    // The office persists this before the first `turn/start` (design §10).
+    session.last_session_id = Some(thread_id.clone());
+    let _ = ev_tx.try_send(NormalizedEvent::SessionId(thread_id));
+    tokio::spawn(session.run(cmd_rx, ev_tx));
+    Ok(SessionHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    })
+}
+
+/// What the writer task does next.
+enum Write {
+    Line(String),
+    /// Close stdin: codex exits (code 0).
+    Close,
+}
+
+/// Owns the child's stdin so that nobody else ever waits on a full pipe.
+async fn writer(mut stdin: ChildStdin, mut lines: mpsc::UnboundedReceiver<Write>) {
+    while let Some(Write::Line(line)) = lines.recv().await {
+        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Why the session loop stops reading commands.
+enum Flow {
+    Continue,
+    /// The office is gone or asked to close.
+    Close,
+}
+
+struct Session {
+    normalizer: Normalizer,
+    ids: RequestIds,
+    stdout: Lines<BufReader<ChildStdout>>,
+    writer: mpsc::UnboundedSender<Write>,
+    child: Child,
+    guard: GroupGuard,
+    stderr: StderrTail,
+    safety: SafetyContext,
+    /// Approval requests shown to the office, by the request id it was given.
+    approvals: HashMap<String, ApprovalRequestIn>,
+    /// A `turn/start` was sent and its turn has not started yet.
+    awaiting_turn: bool,
+    /// An interrupt arrived after `turn/start` but before `turn/started`.
+    interrupt_pending: bool,
+    last_session_id: Option<String>,
+    /// Outputs read during the handshake, handled first by the session task.
+    early: Vec<Output>,
+    /// When stdin was closed; the group is killed [`CLOSE_GRACE`] later.
+    closing: Option<tokio::time::Instant>,
+}
+
+impl Session {
+    fn write(&self, message: &Value) {
+        let mut line = message.to_string();
+        line.push('\n');
+        let _ = self.writer.send(Write::Line(line));
+    }
+
+    /// Sends a request the normalizer should know about; returns its id.
+    fn request(&mut self, what: Expect, build: impl FnOnce(&RequestId) -> Value) -> RequestId {
+        let id = self.ids.next_id();
+        self.normalizer.expect(id.clone(), what);
+        self.write(&build(&id));
+        id
+    }
+
+    /// Reads stdout until codex answers our request `id`; other outputs are kept for later.
+    async fn await_response(&mut self, id: &RequestId) -> Result<Value, String> {
+        loop {
+            let line = match self.stdout.next_line().await {
+                Ok(Some(line)) => line,
+                Ok(None) => return Err("codex exited during startup".into()),
+                Err(e) => return Err(format!("reading codex's output: {e}")),
+            };
+            let Some(msg) = parse_line(&line) else {
+                continue;
+            };
+            let mut answer = None;
+            for out in self.normalizer.push(&msg) {
+                match out {
+                    Output::Response { id: got, result } if &got == id && answer.is_none() => {
+                        answer = Some(result.map_err(|e: RpcError| e.message));
+                    }
+                    other => self.early.push(other),
+                }
+            }
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
+    }
+
+    async fn start_failed(mut self, why: &str) -> BackendError {
+        let _ = self.writer.send(Write::Close);
+        self.guard.kill();
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        let tail = self.stderr.text_after_close(Duration::from_secs(1)).await;
+        let tail = tail.trim();
+        BackendError::StartFailed(if tail.is_empty() {
+            why.to_owned()
+        } else {
+            format!("{why}; stderr:\n{tail}")
+        })
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<SessionCommand>,
+        events: mpsc::Sender<NormalizedEvent>,
+    ) {
+        for out in std::mem::take(&mut self.early) {
+            if !self.handle_output(out, &events).await {
+                self.close();
+            }
+        }
+        let mut commands_open = true;
+        loop {
+            let kill_at = self.closing.map(|t| t + CLOSE_GRACE);
+            tokio::select! {
+                line = self.stdout.next_line() => match line {
+                    Ok(Some(line)) => {
+                        let Some(msg) = parse_line(&line) else { continue };
+                        for out in self.normalizer.push(&msg) {
+                            if !self.handle_output(out, &events).await {
+                                self.close();
+                            }
+                        }
+                    }
+                    Ok(None) | Err(_) => break,
+                },
+                cmd = commands.recv(), if commands_open && self.closing.is_none() => {
+                    let flow = match cmd {
+                        Some(cmd) => self.handle_command(cmd, &events),
+                        None => {
+                            commands_open = false;
+                            Flow::Close
+                        }
+                    };
+                    if let Flow::Close = flow {
+                        self.close();
+                    }
+                }
+                () = sleep_until(kill_at) => {
+                    self.guard.kill();
+                    self.closing = None;
+                    commands_open = false;
+                }
+            }
+        }
+        // stdout is closed: the process is exiting (or was killed).
+        let code = match tokio::time::timeout(CLOSE_GRACE, self.child.wait()).await {
+            Ok(Ok(status)) => status.code(),
+            _ => {
+                self.guard.kill();
+                self.child.wait().await.ok().and_then(|s| s.code())
+            }
+        };
+        self.guard.kill();
+        let stderr_tail = self
+            .stderr
+            .text_after_close(Duration::from_millis(500))
+            .await;
+        let _ = events
+            .send(NormalizedEvent::Exited { code, stderr_tail })
+            .await;
+    }
+
+    fn close(&mut self) {
+        if self.closing.is_none() {
+            let _ = self.writer.send(Write::Close);
+            self.closing = Some(tokio::time::Instant::now());
+        }
+    }
+
+    fn interrupt(&mut self) {
+        match (
+            self.normalizer.thread_id().map(str::to_owned),
+            self.normalizer.active_turn().map(str::to_owned),
+        ) {
+            (Some(thread), Some(turn)) => {
+                self.interrupt_pending = false;
+                self.request(Expect::Other, |id| rpc::turn_interrupt(id, &thread, &turn));
+            }
+            // `turn/start` is on its way: interrupt as soon as the turn exists.
+            _ if self.awaiting_turn => self.interrupt_pending = true,
+            _ => tracing::debug!("interrupt without a running codex turn (ignored)"),
+        }
+    }
+
+    fn handle_command(
+        &mut self,
+        cmd: SessionCommand,
+        events: &mpsc::Sender<NormalizedEvent>,
+    ) -> Flow {
+        match cmd {
+            SessionCommand::Send(turn) => {
+                if let Some(thread) = self.normalizer.thread_id().map(str::to_owned) {
+                    self.interrupt_pending = false;
+                    self.awaiting_turn = true;
+                    let input = [UserInput::Text(turn.text)];
+                    self.request(Expect::TurnStart, |id| rpc::turn_start(id, &thread, &input));
+                }
+            }
+            SessionCommand::Interrupt => self.interrupt(),
+            SessionCommand::AnswerApproval {
+                request_id, allow, ..
+            } => match self.approvals.remove(&request_id) {
+                // codex's v2 decline carries no message; the model is told the user declined.
+                Some(req) => {
+                    let decision = if allow {
+                        Decision::Accept
+                    } else {
+                        Decision::Decline
+                    };
+                    self.write(&req.answer(decision));
+                }
+                None => tracing::debug!(%request_id, "approval answered after it was withdrawn"),
+            },
+            SessionCommand::Close => return Flow::Close,
+        }
+        if events.is_closed() {
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    /// Handles one normalizer output; false when the office stopped listening.
+    async fn handle_output(&mut self, out: Output, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        match out {
+            Output::Event(NormalizedEvent::SessionId(id)) => {
+                if self.last_session_id.as_deref() == Some(id.as_str()) {
+                    return true;
+                }
+                self.last_session_id = Some(id.clone());
+                events.send(NormalizedEvent::SessionId(id)).await.is_ok()
+            }
+            Output::Event(NormalizedEvent::TurnStarted) => {
+                self.awaiting_turn = false;
+                if self.interrupt_pending {
+                    self.interrupt();
+                }
+                events.send(NormalizedEvent::TurnStarted).await.is_ok()
+            }
+            Output::Event(
+                ev @ (NormalizedEvent::TurnCompleted { .. } | NormalizedEvent::TurnFailed { .. }),
+            ) => {
+                // Whatever was still waiting belonged to the finished turn.
+                self.approvals.clear();
+                self.awaiting_turn = false;
+                self.interrupt_pending = false;
+                events.send(ev).await.is_ok()
+            }
+            Output::Event(ev) => events.send(ev).await.is_ok(),
+            Output::Approval(req) => self.approval(req, events).await,
+            Output::Response { id, result } => {
+                if let Err(error) = result {
+                    tracing::warn!(%id, error = %error.message, "codex refused a request");
+                }
+                true
+            }
+            Output::UnhandledRequest { id, method } => {
+                let message = format!("isomux does not handle `{method}`");
+                self.write(&rpc::error_response(&id, METHOD_NOT_FOUND, &message));
+                true
+            }
+            Output::Notice(notice) => {
+                tracing::info!(%notice, "codex");
+                true
+            }
+            Output::Ignored => true,
+            Output::Unknown(method) => {
+                tracing::info!(%method, "unknown codex notification (ignored)");
+                true
+            }
+        }
+    }
+
+    /// The safety rules first: a denied call is declined without asking the office.
+    async fn approval(
+        &mut self,
+        req: ApprovalRequestIn,
+        events: &mpsc::Sender<NormalizedEvent>,
+    ) -> bool {
+        let verdict = match &req.kind {
+            ApprovalKind::Exec { command, cwd } => {
+                let mut ctx = self.safety.clone();
+                if let Some(cwd) = cwd.as_deref().filter(|c| !c.is_empty()) {
+                    ctx.cwd = self.safety.cwd.join(cwd);
+                }
+                let command = serde_json::to_value(command).unwrap_or(Value::Null);
+                check_codex_exec(&command, &ctx)
+            }
+            ApprovalKind::Patch { paths, .. } => check_codex_patch(paths, &self.safety),
+        };
+        let caveat = match verdict {
+            Verdict::Deny(denial) => {
+                tracing::info!(reason = %denial.message(), "the safety rules declined a codex tool call");
+                self.write(&req.answer(Decision::Decline));
+                return true;
+            }
+            Verdict::Unanalysable { reason } => Some(format!(
+                " (the safety rules could not analyse it: {reason})"
+            )),
+            Verdict::Allow => None,
+        };
+        let event = match req.to_event() {
+            NormalizedEvent::ApprovalRequest {
+                request_id,
+                tool,
+                input,
+                summary,
+            } => NormalizedEvent::ApprovalRequest {
+                request_id,
+                tool,
+                input,
+                summary: format!("{summary}{}", caveat.unwrap_or_default()),
+            },
+            other => other,
+        };
+        self.approvals.insert(req.rpc_id.to_string(), req);
+        events.send(event).await.is_ok()
+    }
+}
+
+/// One stdout line as JSON; blank or non-JSON lines are logged and skipped.
+fn parse_line(line: &str) -> Option<Value> {
+    if line.trim().is_empty() {
+        return None;
+    }
+    match serde_json::from_str(line) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let head: String = line.chars().take(200).collect();
+            tracing::warn!(error = %e, line = %head, "codex printed a line that is not JSON");
+            None
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isomux_protocol::Effort;
+
+    fn spec() -> SessionSpec {
+        SessionSpec {
+            agent_id: "ag_1".into(),
+            agent_name: "Ada".into(),
+            conversation_id: "cv_1".into(),
+            cwd: std::env::temp_dir(),
+            model: "gpt-5.5".into(),
+            effort: Effort::High,
+            permission_mode: Default::default(),
+            system_prompt: "You are Ada.".into(),
+            resume: None,
+            session_id: None,
+            data_dir: "/nonexistent/isomux-home".into(),
+            env: vec![],
+        }
+    }
+
+    #[test]
+    fn a_missing_binary_is_not_usable() {
+        let d = CodexBackend::with_bin("/nonexistent/codex").describe();
+        assert!(!d.usable);
+        assert_eq!(d.detail.as_deref(), Some(INSTALL_HINT));
+        assert!(d.models.contains(&d.default_model));
+        assert!(!d.accepts_session_id);
+        assert!(d.capabilities.approvals && d.capabilities.resume && !d.capabilities.fork);
+    }
+
+    #[tokio::test]
+    async fn a_missing_binary_does_not_start() {
+        let err = CodexBackend::with_bin("/nonexistent/codex")
+            .start(spec())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BackendError::NotInstalled(m) if m == INSTALL_HINT));
+    }
+
+    #[test]
+    fn threads_are_untrusted_with_network_and_the_prompt() {
+        let p = serde_json::to_value(thread_params(&spec())).unwrap();
+        assert_eq!(p["approvalPolicy"], "untrusted");
+        assert_eq!(p["sandbox"], "workspace-write");
+        assert_eq!(p["config"]["sandbox_workspace_write.network_access"], true);
+        assert_eq!(p["model"], "gpt-5.5");
+        assert_eq!(p["developerInstructions"], "You are Ada.");
+        let mut s = spec();
+        s.system_prompt = "  ".into();
+        s.model = String::new();
+        let p = serde_json::to_value(thread_params(&s)).unwrap();
+        assert!(p.get("developerInstructions").is_none() && p.get("model").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cli_that_dies_at_startup_fails_with_its_stderr() {
+        let dir = std::env::temp_dir().join(format!(
+            "isomux-fake-codex-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("codex");
+        std::fs::write(
+            &bin,
+            "#!/bin/sh\necho \"error: unknown command $1\" >&2\nexit 2\n",
+        )
+        .unwrap();
+        let status = std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&bin)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()));
+        let err = CodexBackend::with_bin(&bin)
+            .start(spec())
+            .await
+            .unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        let BackendError::StartFailed(message) = err else {
+            panic!("expected StartFailed, got {err:?}");
+        };
+        assert!(message.contains("exited during startup"), "{message}");
+        assert!(
+            message.contains("error: unknown command app-server"),
+            "{message}"
+        );
+    }
+}
