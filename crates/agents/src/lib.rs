@@ -14,6 +14,7 @@ use std::sync::Arc;
 pub fn all() -> Vec<Arc<dyn Backend>> {
     vec![
         Arc::new(claude::ClaudeBackend::new()),
+        Arc::new(codex::CodexBackend::new()),
         Arc::new(demo::DemoBackend::default()),
     ]
 }
