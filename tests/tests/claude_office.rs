@@ -290,3 +290,122 @@ async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<
     running.stop().await?;
     Ok(())
 }
+
+/// The pids of this process's children running in `cwd` whose command line contains `needle`
+/// (other tests of this binary run their own CLIs in parallel).
+fn children_matching(cwd: &Path, needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd);
+        if ppid == Some(me) && in_cwd && String::from_utf8_lossy(&cmdline).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(&work)?;
+    let server = AnthropicServer::start(
+        Script::new()
+            .then(Reply::slow(
+                "one two three four five six seven eight nine ten eleven twelve thirteen",
+                std::time::Duration::from_millis(300),
+            ))
+            .otherwise(Reply::text("Recovered after the restart.")),
+    );
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let ada = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
+        )
+        .await?
+        .ok()?;
+    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "please work W-7781"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the slow stream", |ev| is(ev, "log_delta", &id))
+        .await?;
+    let pids = children_matching(&work, "--output-format");
+    assert_eq!(pids.len(), 1, "one claude process: {pids:?}");
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()?;
+    assert!(status.success());
+    let recovered = ws
+        .until("the reply after the replay", |ev| {
+            is(ev, "log_entry", &id) && ev["entry"]["text"] == "Recovered after the restart."
+        })
+        .await;
+    if let Err(e) = recovered {
+        let logs = c.logs(&id).await?;
+        anyhow::bail!("{e:#}\nlog: {logs:#?}\nmodel server: {}", server.summary());
+    }
+    ws.until("the end of the replayed turn", |ev| {
+        is(ev, "agent_state", &id) && ev["state"] == "idle"
+    })
+    .await?;
+    let asked = server
+        .model_requests()
+        .iter()
+        .filter(|r| {
+            r.last_user_text()
+                .is_some_and(|t| t.contains("please work W-7781"))
+        })
+        .count();
+    assert_eq!(asked, 2, "the original request and exactly one replay");
+    let logs = c.logs(&id).await?;
+    assert!(
+        logs.iter()
+            .any(|e| e["kind"] == "system"
+                && e["text"].as_str().is_some_and(|t| t.contains("replay"))),
+        "the log shows the replay marker: {logs:#?}"
+    );
+    let users = logs.iter().filter(|e| e["kind"] == "user").count();
+    assert_eq!(
+        users, 1,
+        "the replay is not a second user message in the log"
+    );
+    let state = c.get("/api/state").await?.ok()?;
+    let agent = state["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(agent["state"], "idle");
+    assert_eq!(
+        children_matching(&work, "--output-format").len(),
+        1,
+        "one live CLI again"
+    );
+    running.stop().await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! The turn state machine of one agent: when to start a backend session, when to deliver the
-//! queue, when to interrupt. Pure (`handle(input) -> effects`, no IO); the Office actor runs
-//! the effects. Messages always go through the queue; the queue flows whenever no turn runs.
+//! queue, when to interrupt, and the watchdog's restart-and-replay when the CLI dies mid-turn.
+//! Pure (`handle(input) -> effects`, no IO); the Office actor runs the effects. Messages always
+//! go through the queue; the queue flows whenever no turn runs.
 
 /// Whether a live backend session exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,6 +23,8 @@ pub enum TurnPhase {
     Running,
     /// An interrupt was sent; waiting for the backend to end the turn.
     Interrupting,
+    /// The CLI died mid-turn; a new session is starting to replay the turn's message.
+    Replaying,
 }
 
 /// What happened.
@@ -37,8 +40,9 @@ pub enum Input {
     TurnFinished,
     /// Abort / send-now / steer: stop the running turn.
     InterruptRequested,
-    /// The backend process went away.
-    SessionExited,
+    /// The backend process went away. `replay`: the watchdog may restart it and send the
+    /// interrupted turn's message again (not yet replayed, within the crash budget).
+    SessionExited { replay: bool },
     /// Close the session (new conversation, delete, shutdown).
     Close,
 }
@@ -52,6 +56,10 @@ pub enum Effect {
     SendInterrupt,
     /// The running turn was lost with the process: mark it in the log.
     MarkTurnLost,
+    /// Say in the log that the CLI died and the turn's message is being replayed.
+    MarkReplay,
+    /// Send the interrupted turn's message again on the new session.
+    Replay,
     CloseSession,
 }
 
@@ -76,10 +84,18 @@ impl TurnFlow {
             Input::MessageQueued => self.flow(queue_nonempty, &mut fx),
             Input::SessionStarted => {
                 self.session = SessionPhase::Live;
-                self.flow(queue_nonempty, &mut fx);
+                if self.turn == TurnPhase::Replaying {
+                    self.turn = TurnPhase::Running;
+                    fx.push(Replay);
+                } else {
+                    self.flow(queue_nonempty, &mut fx);
+                }
             }
             Input::SessionFailed => {
                 self.session = SessionPhase::None;
+                if self.turn == TurnPhase::Replaying {
+                    fx.push(MarkTurnLost);
+                }
                 self.turn = TurnPhase::Idle;
             }
             Input::TurnFinished => {
@@ -94,11 +110,20 @@ impl TurnFlow {
                     fx.push(SendInterrupt);
                 }
             }
-            Input::SessionExited => {
+            Input::SessionExited { replay } => {
                 self.session = SessionPhase::None;
-                if self.turn != TurnPhase::Idle {
-                    self.turn = TurnPhase::Idle;
-                    fx.push(MarkTurnLost);
+                match self.turn {
+                    TurnPhase::Running if replay => {
+                        self.turn = TurnPhase::Replaying;
+                        self.session = SessionPhase::Starting;
+                        fx.extend([MarkReplay, StartSession]);
+                        return fx;
+                    }
+                    TurnPhase::Idle => {}
+                    _ => {
+                        self.turn = TurnPhase::Idle;
+                        fx.push(MarkTurnLost);
+                    }
                 }
                 self.flow(queue_nonempty, &mut fx);
             }
@@ -186,15 +211,55 @@ mod tests {
             turn: TurnPhase::Running,
         };
         assert_eq!(
-            f.handle(Input::SessionExited, true),
+            f.handle(Input::SessionExited { replay: false }, true),
             vec![MarkTurnLost, StartSession]
         );
         let mut g = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Idle,
         };
-        assert_eq!(g.handle(Input::SessionExited, false), vec![]);
+        assert_eq!(
+            g.handle(Input::SessionExited { replay: true }, false),
+            vec![]
+        );
         assert_eq!(g.session, SessionPhase::None);
+    }
+
+    #[test]
+    fn the_watchdog_restarts_and_replays_once() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Running,
+        };
+        assert_eq!(
+            f.handle(Input::SessionExited { replay: true }, true),
+            vec![MarkReplay, StartSession]
+        );
+        assert!(f.is_busy(), "messages keep queueing during the restart");
+        assert_eq!(f.handle(Input::MessageQueued, true), vec![]);
+        assert_eq!(f.handle(Input::SessionStarted, true), vec![Replay]);
+        assert_eq!(f.turn, TurnPhase::Running);
+        // It dies again: this time the turn is lost (the actor passes replay: false).
+        assert_eq!(
+            f.handle(Input::SessionExited { replay: false }, true),
+            vec![MarkTurnLost, StartSession]
+        );
+        // A restart that fails loses the turn too.
+        let mut g = TurnFlow {
+            session: SessionPhase::Starting,
+            turn: TurnPhase::Replaying,
+        };
+        assert_eq!(g.handle(Input::SessionFailed, true), vec![MarkTurnLost]);
+        assert_eq!(g, TurnFlow::default());
+        // An interrupting turn that dies is simply over.
+        let mut h = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Interrupting,
+        };
+        assert_eq!(
+            h.handle(Input::SessionExited { replay: true }, false),
+            vec![MarkTurnLost]
+        );
     }
 
     #[test]

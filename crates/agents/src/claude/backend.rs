@@ -197,7 +197,23 @@ fn safety_context(spec: &SessionSpec) -> SafetyContext {
     }
 }
 
+/// Starts (or resumes) a session. A session the CLI never saved — it died during its first turn,
+/// before writing the transcript — cannot be resumed: it starts fresh under the same id.
 async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
+    match start_once(bin.clone(), spec.clone()).await {
+        Err(BackendError::StartFailed(why))
+            if spec.resume.is_some() && why.contains("No conversation found") =>
+        {
+            tracing::warn!("claude session was never saved; starting it fresh under the same id");
+            let mut fresh = spec;
+            fresh.session_id = fresh.resume.take();
+            start_once(bin, fresh).await
+        }
+        other => other,
+    }
+}
+
+async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
     let session_id = spec
         .resume
         .clone()

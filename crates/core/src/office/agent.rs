@@ -51,7 +51,20 @@ pub(crate) struct LiveAgent {
     pub asked: bool,
     /// Who interrupted the running turn.
     pub interrupted_by: Option<String>,
+    /// The turn the backend is working on (the watchdog replays it once if the CLI dies).
+    pub inflight: Option<UserTurn>,
+    /// `inflight` was already replayed once.
+    pub replayed: bool,
+    /// When the CLI died mid-turn recently (unix ms), for the watchdog's budget.
+    pub crashes: Vec<i64>,
+    /// How the last CLI process ended: exit code and the tail of its stderr.
+    pub last_exit: Option<(Option<i32>, String)>,
 }
+
+/// The watchdog replays a turn only while the CLI died fewer than this many times mid-turn
+/// within [`CRASH_WINDOW_MS`].
+const MAX_CRASHES: usize = 3;
+const CRASH_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 impl LiveAgent {
     pub fn new(rec: AgentRecord, queue: Vec<QueuedItem>) -> Self {
@@ -68,6 +81,10 @@ impl LiveAgent {
             approvals: Vec::new(),
             asked: false,
             interrupted_by: None,
+            inflight: None,
+            replayed: false,
+            crashes: Vec::new(),
+            last_exit: None,
         }
     }
 }
@@ -95,8 +112,58 @@ impl Office {
             }
             Effect::MarkTurnLost => {
                 self.finish_open_blocks(id, true);
-                self.system_entry(id, "The turn was cut short: the agent's backend stopped.");
+                let exit = self.agents.get(id).and_then(|a| a.last_exit.clone());
+                let text = match &exit {
+                    Some((code, tail)) => format!(
+                        "The turn was cut short: the agent's CLI stopped (exit code {}) and the \
+                         watchdog gave up on it.{}",
+                        code.map_or_else(|| "none".into(), |c| c.to_string()),
+                        if tail.trim().is_empty() {
+                            String::new()
+                        } else {
+                            format!(" Last stderr: {}", tail.trim())
+                        }
+                    ),
+                    None => "The turn was cut short: the agent's backend stopped.".into(),
+                };
+                self.system_entry(id, &text);
                 self.close_turn(id);
+                if exit.is_some() {
+                    self.set_state(id, AgentState::Error, Some(text));
+                }
+            }
+            Effect::MarkReplay => {
+                self.finish_open_blocks(id, true);
+                let Some(a) = self.agents.get(id) else {
+                    return;
+                };
+                let code = a
+                    .last_exit
+                    .as_ref()
+                    .and_then(|(c, _)| *c)
+                    .map_or_else(|| "none".into(), |c| c.to_string());
+                let text = format!(
+                    "Watchdog: the {} process stopped mid-turn (exit code {code}); restarting it on \
+                     the same session and sending the interrupted message again (replay).",
+                    a.rec.backend.as_str()
+                );
+                self.system_entry(id, &text);
+            }
+            Effect::Replay => {
+                let Some(a) = self.agents.get_mut(id) else {
+                    return;
+                };
+                a.replayed = true;
+                let sent = match (&a.session, &a.inflight) {
+                    (Some(tx), Some(turn)) => {
+                        tx.try_send(SessionCommand::Send(turn.clone())).is_ok()
+                    }
+                    _ => false,
+                };
+                self.set_state(id, AgentState::Thinking, None);
+                if !sent {
+                    self.agent_input(id, Input::SessionExited { replay: false });
+                }
             }
             Effect::CloseSession => {
                 if let Some(a) = self.agents.get_mut(id) {
@@ -230,6 +297,7 @@ impl Office {
             return;
         }
         a.session = Some(commands);
+        a.last_exit = None;
         self.agent_input(id, Input::SessionStarted);
         // Delivering the queue already moved the agent to `thinking`; otherwise it is awake.
         if let Some(a) = self.agents.get(id)
@@ -261,7 +329,17 @@ impl Office {
         }
         a.session = None;
         let was_busy = a.flow.is_busy();
-        self.agent_input(id, Input::SessionExited);
+        let now = crate::time::now_ms();
+        let mut replay = false;
+        if was_busy {
+            a.crashes.retain(|t| now - t < CRASH_WINDOW_MS);
+            a.crashes.push(now);
+            replay = a.flow.turn == crate::turn::TurnPhase::Running
+                && a.inflight.is_some()
+                && !a.replayed
+                && a.crashes.len() < MAX_CRASHES;
+        }
+        self.agent_input(id, Input::SessionExited { replay });
         let state = self.agents.get(id).map(|a| a.rt.state);
         if !was_busy && state != Some(AgentState::Error) {
             self.set_state(id, AgentState::Sleeping, None);
@@ -291,6 +369,11 @@ impl Office {
                 a.rec.turn_open = true;
                 a.asked = false;
                 a.interrupted_by = None;
+                a.inflight = Some(UserTurn {
+                    lines: turn.lines.clone(),
+                    text: turn.text.clone(),
+                });
+                a.replayed = false;
                 let queue = a.queue.items().iter().map(to_proto::queued).collect();
                 let sent = a.session.as_ref().map(|tx| {
                     tx.try_send(SessionCommand::Send(UserTurn {
@@ -309,7 +392,7 @@ impl Office {
                 self.set_state(id, AgentState::Thinking, None);
                 if !matches!(sent, Some(Ok(()))) {
                     // The session vanished between the check and the send.
-                    self.agent_input(id, Input::SessionExited);
+                    self.agent_input(id, Input::SessionExited { replay: false });
                 }
             }
             Err(e) => {
@@ -442,20 +525,16 @@ impl Office {
                 self.agent_input(id, Input::TurnFinished);
             }
             NormalizedEvent::Exited { code, stderr_tail } => {
-                let busy = a.flow.is_busy();
-                if busy {
-                    let msg = format!(
-                        "The {} process exited (code {}) during a turn.{}",
-                        a.rec.backend.as_str(),
-                        code.map_or_else(|| "none".into(), |c| c.to_string()),
-                        if stderr_tail.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" Last output: {stderr_tail}")
-                        }
-                    );
-                    self.set_state(id, AgentState::Error, Some(msg));
-                }
+                // What happens next (replay, error, sleep) is decided when the session ends.
+                let tail: String = {
+                    let t = stderr_tail.trim();
+                    let start = t.len().saturating_sub(2000);
+                    let start = (start..=t.len())
+                        .find(|i| t.is_char_boundary(*i))
+                        .unwrap_or(t.len());
+                    t[start..].to_owned()
+                };
+                a.last_exit = Some((code, tail));
             }
         }
     }
@@ -467,6 +546,7 @@ impl Office {
         };
         a.rec.turn_open = false;
         a.tools.clear();
+        a.inflight = None;
         let asked = a.asked;
         let approvals_left = !a.approvals.is_empty();
         // One write for the end of the turn: `turn_open` and the usage totals.
