@@ -611,3 +611,77 @@ async fn everything_survives_a_clean_restart() -> anyhow::Result<()> {
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn permission_modes_answer_approvals() -> anyhow::Result<()> {
+    let office = TestOffice::start().await?;
+    let c = office.owner().await?;
+    let cwd = office.dir.path().to_string_lossy().into_owned();
+    let mut ws = c.ws().await?;
+    for (mode, want) in [
+        ("auto", Some(true)),
+        ("plan", Some(false)),
+        ("accept_edits", None),
+    ] {
+        let a = c
+            .post(
+                "/api/agents",
+                json!({"name": format!("M-{mode}"), "backend": "demo", "cwd": cwd,
+                       "permission_mode": mode}),
+            )
+            .await?
+            .ok()?;
+        let id = a["agent"]["id"].as_str().unwrap().to_owned();
+        c.post(
+            &format!("/api/agents/{id}/messages"),
+            json!({"text": "/demo approval"}),
+        )
+        .await?
+        .ok()?;
+        let ev = ws
+            .until("the approval outcome", |ev| {
+                is(ev, "approval_resolved", &id) || is(ev, "approval_requested", &id)
+            })
+            .await?;
+        match want {
+            Some(allow) => {
+                assert_eq!(
+                    ev["type"], "approval_resolved",
+                    "{mode}: answered by the mode"
+                );
+                assert_eq!(ev["allow"], allow, "{mode}");
+                assert_eq!(ev["by"], format!("{mode} mode"));
+                let tool = ws
+                    .until("the tool result", |ev| {
+                        is(ev, "log_entry", &id)
+                            && ev["entry"]["kind"] == "tool_call"
+                            && ev["entry"]["status"] != "running"
+                    })
+                    .await?;
+                assert_eq!(tool["entry"]["status"], if allow { "ok" } else { "failed" });
+                if !allow {
+                    let out = tool["entry"]["output"].as_str().unwrap_or_default();
+                    assert!(
+                        out.contains("plan mode"),
+                        "the reason reaches the agent: {out}"
+                    );
+                }
+            }
+            None => {
+                assert_eq!(
+                    ev["type"], "approval_requested",
+                    "{mode}: a shell command asks"
+                );
+                let approval = ev["approval_id"].as_str().unwrap();
+                c.post(
+                    &format!("/api/agents/{id}/approvals/{approval}"),
+                    json!({"allow": false}),
+                )
+                .await?
+                .ok()?;
+            }
+        }
+    }
+    office.running.stop().await?;
+    Ok(())
+}

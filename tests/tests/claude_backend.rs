@@ -310,10 +310,15 @@ async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
             tool,
             input,
             summary,
+            unanalysable,
         }) = events.last().cloned()
         else {
             bail!("no approval request");
         };
+        ensure!(
+            unanalysable.is_none(),
+            "a plain command is analysable: {unanalysable:?}"
+        );
         assert_eq!(tool, "Bash");
         assert_eq!(input["command"], "touch marker_ok && echo made-it");
         ensure!(summary.contains("touch marker_ok"), "{summary}");

@@ -350,10 +350,15 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
             tool,
             input,
             summary,
+            unanalysable,
         }) = events.last().cloned()
         else {
             bail!("no approval request");
         };
+        ensure!(
+            unanalysable.is_none(),
+            "a plain command is analysable: {unanalysable:?}"
+        );
         assert_eq!(tool, "shell");
         let command = input["command"].as_str().unwrap_or_default();
         ensure!(command.contains("touch marker_ok"), "{input}");

@@ -184,6 +184,7 @@ impl Turn<'_> {
                 tool: "Bash".into(),
                 input: serde_json::json!({ "command": "rm -rf ./build" }),
                 summary: "Run `rm -rf ./build` in the working directory".into(),
+                unanalysable: None,
             })
             .await?;
             let (allow, reason) = self.wait_approval(&request_id).await?;

@@ -84,12 +84,14 @@ pub enum NormalizedEvent {
         output: String,
         ok: bool,
     },
-    /// A tool call needs permission.
+    /// A tool call needs permission. It passed the safety rules, or they could not analyse it
+    /// (`unanalysable` says why: the office's `auto` mode then fails closed).
     ApprovalRequest {
         request_id: String,
         tool: String,
         input: serde_json::Value,
         summary: String,
+        unanalysable: Option<String>,
     },
     /// The model asked the user a question and waits.
     Question(String),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod look;
 pub mod office;
+pub mod permission;
 pub mod prompt;
 pub mod queue;
 pub mod safety;

@@ -552,15 +552,16 @@ impl Session {
                         self.write(&answer);
                         return true;
                     }
-                    Verdict::Unanalysable { reason } => Some(format!(
-                        " (the safety rules could not analyse it: {reason})"
-                    )),
+                    Verdict::Unanalysable { reason } => Some(reason),
                     Verdict::Allow => None,
                 };
                 let summary = format!(
                     "{}{}",
                     summarize(&tool_name, &input, description.as_deref()),
-                    caveat.unwrap_or_default()
+                    caveat
+                        .as_ref()
+                        .map(|r| format!(" (the safety rules could not analyse it: {r})"))
+                        .unwrap_or_default()
                 );
                 self.approvals.insert(
                     id.clone(),
@@ -575,6 +576,7 @@ impl Session {
                         tool: tool_name,
                         input,
                         summary,
+                        unanalysable: caveat,
                     })
                     .await
                     .is_ok()

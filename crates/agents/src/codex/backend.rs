@@ -535,9 +535,7 @@ impl Session {
                 self.write(&req.answer(Decision::Decline));
                 return true;
             }
-            Verdict::Unanalysable { reason } => Some(format!(
-                " (the safety rules could not analyse it: {reason})"
-            )),
+            Verdict::Unanalysable { reason } => Some(reason),
             Verdict::Allow => None,
         };
         let event = match req.to_event() {
@@ -546,11 +544,18 @@ impl Session {
                 tool,
                 input,
                 summary,
+                ..
             } => NormalizedEvent::ApprovalRequest {
                 request_id,
                 tool,
                 input,
-                summary: format!("{summary}{}", caveat.unwrap_or_default()),
+                summary: match &caveat {
+                    Some(reason) => {
+                        format!("{summary} (the safety rules could not analyse it: {reason})")
+                    }
+                    None => summary,
+                },
+                unanalysable: caveat,
             },
             other => other,
         };

@@ -84,6 +84,7 @@ impl ApprovalRequestIn {
             tool: tool.to_owned(),
             input,
             summary,
+            unanalysable: None,
         }
     }
 

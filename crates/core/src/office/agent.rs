@@ -5,13 +5,13 @@ use super::actor::{Internal, Office};
 use crate::backend::{NormalizedEvent, SessionCommand, SessionSpec, UserTurn};
 use crate::domain::{AgentRecord, AgentRuntime, QueuedItem};
 use crate::ids::new_id;
+use crate::permission::Decision;
 use crate::queue::Queue;
 use crate::store::NewEntry;
 use crate::to_proto;
 use crate::turn::{Effect, Input, TurnFlow};
 use isomux_protocol::{
-    AgentId, AgentState, ApprovalId, DeltaKind, EntryBody, EntryId, PermissionMode, ServerMessage,
-    ToolStatus,
+    AgentId, AgentState, ApprovalId, DeltaKind, EntryBody, EntryId, ServerMessage, ToolStatus,
 };
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -487,7 +487,15 @@ impl Office {
                 tool,
                 input,
                 summary,
-            } => self.approval_requested(id, request_id, tool, input, summary),
+                unanalysable,
+            } => self.approval_requested(
+                id,
+                request_id,
+                tool,
+                input,
+                summary,
+                unanalysable.as_deref(),
+            ),
             NormalizedEvent::Question(text) => {
                 a.asked = true;
                 let open = a.open_text.take();
@@ -691,25 +699,32 @@ impl Office {
         tool: String,
         input: serde_json::Value,
         summary: String,
+        unanalysable: Option<&str>,
     ) {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
         let approval_id = ApprovalId(new_id("ap"));
-        if a.rec.permission_mode == PermissionMode::Auto {
-            // The office's own auto mode answers (safety rules already passed upstream).
+        let mode = a.rec.permission_mode;
+        let (allow, reason) = match crate::permission::decide(mode, &tool, unanalysable) {
+            Decision::Ask => (None, None),
+            Decision::Allow => (Some(true), None),
+            Decision::Deny(why) => (Some(false), Some(why)),
+        };
+        if let Some(allow) = allow {
+            // The agent's permission mode answers (the safety rules already ran upstream).
             if let Some(tx) = &a.session {
                 let _ = tx.try_send(SessionCommand::AnswerApproval {
                     request_id,
-                    allow: true,
-                    reason: None,
+                    allow,
+                    reason,
                 });
             }
             self.emit(ServerMessage::ApprovalResolved {
                 agent_id: id.clone(),
                 approval_id,
-                allow: true,
-                by: "auto mode".into(),
+                allow,
+                by: format!("{} mode", mode.as_str()),
             });
             return;
         }
