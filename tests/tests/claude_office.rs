@@ -409,3 +409,96 @@ async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyho
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    std::fs::create_dir_all(&cli_home)?;
+    let server = AnthropicServer::start(
+        Script::new()
+            .on(
+                "SLOW",
+                Reply::slow(
+                    "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+                    std::time::Duration::from_millis(200),
+                ),
+            )
+            .otherwise(Reply::Echo),
+    );
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let mut ids = Vec::new();
+    for name in ["Ann", "Ben", "Cy", "Di"] {
+        let work = dir.path().join(name);
+        std::fs::create_dir_all(&work)?;
+        let a = c
+            .post(
+                "/api/agents",
+                json!({"name": name, "backend": "claude", "cwd": work.to_string_lossy()}),
+            )
+            .await?
+            .ok()?;
+        ids.push(a["agent"]["id"].as_str().unwrap().to_owned());
+    }
+    let mut ws = c.ws().await?;
+    // Ann streams slowly; the other three answer at the same time.
+    c.post(
+        &format!("/api/agents/{}/messages", ids[0]),
+        json!({"text": "SLOW please"}),
+    )
+    .await?
+    .ok()?;
+    for (i, id) in ids.iter().enumerate().skip(1) {
+        c.post(
+            &format!("/api/agents/{id}/messages"),
+            json!({"text": format!("ping {i}")}),
+        )
+        .await?
+        .ok()?;
+    }
+    let mut done = std::collections::HashSet::new();
+    let mut ann_streaming = false;
+    while done.len() < 3 || !ann_streaming {
+        let ev = ws.next().await?;
+        if is(&ev, "log_delta", &ids[0]) {
+            ann_streaming = true;
+        }
+        for id in &ids[1..] {
+            if is(&ev, "log_entry", id) && ev["entry"]["kind"] == "turn_end" {
+                done.insert(id.clone());
+            }
+        }
+    }
+    // Abort stops only Ann's turn; she answers the next message.
+    c.post(&format!("/api/agents/{}/abort", ids[0]), json!({}))
+        .await?
+        .ok()?;
+    ws.until("Ann's interrupted turn", |ev| {
+        is(ev, "log_entry", &ids[0])
+            && ev["entry"]["kind"] == "system"
+            && ev["entry"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Interrupted by Nil"))
+    })
+    .await?;
+    c.post(
+        &format!("/api/agents/{}/messages", ids[0]),
+        json!({"text": "after abort"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("Ann's next reply", |ev| {
+        is(ev, "log_entry", &ids[0])
+            && ev["entry"]["kind"] == "assistant"
+            && ev["entry"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("after abort"))
+    })
+    .await?;
+    running.stop().await?;
+    Ok(())
+}
