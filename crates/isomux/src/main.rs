@@ -49,7 +49,8 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// Show which agent CLIs are installed and usable.
+    /// Show which agent CLIs are installed, their versions and whether they look logged in.
+    /// Always exits 0: it is a report.
     Doctor {
         /// Machine-readable output.
         #[arg(long)]
@@ -162,14 +163,11 @@ fn invite(owner: bool, ttl: Option<i64>, data_dir: Option<PathBuf>) -> Result<()
 fn doctor(json: bool) {
     let report = isomux::doctor::report();
     if json {
-        let v: Vec<_> = report
-            .iter()
-            .map(|(k, ok, d)| serde_json::json!({"backend": k, "usable": ok, "detail": d}))
-            .collect();
+        let v: Vec<_> = report.iter().map(isomux::doctor::Check::to_json).collect();
         println!("{}", serde_json::Value::Array(v));
     } else {
-        for (k, ok, d) in report {
-            println!("{k:8} {} {d}", if ok { "ok     " } else { "missing" });
+        for check in &report {
+            print!("{}", check.to_text());
         }
     }
 }
