@@ -502,3 +502,102 @@ async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Res
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(&work)?;
+    // The same tool call before and after the restart (the replayed turn asks again).
+    let server = AnthropicServer::start(
+        Script::new()
+            .then(Reply::shell("touch survived_marker"))
+            .then(Reply::shell("touch survived_marker"))
+            .on_tool_result(Reply::text("Marker made.")),
+    );
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let ada = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
+        )
+        .await?
+        .ok()?;
+    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "make the marker"}),
+    )
+    .await?
+    .ok()?;
+    let req = ws
+        .until("the approval request", |ev| {
+            is(ev, "approval_requested", &id)
+        })
+        .await?;
+    let approval = req["approval_id"].as_str().unwrap().to_owned();
+    let pids = children_matching(&work, "--output-format");
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    std::process::Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()?;
+    // The restarted CLI asks again: the same card is reused, no second request.
+    let marker = ws
+        .until("the replay marker", |ev| {
+            (is(ev, "log_entry", &id)
+                && ev["entry"]["kind"] == "system"
+                && ev["entry"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("replay")))
+                || is(ev, "approval_requested", &id)
+        })
+        .await?;
+    assert_eq!(marker["type"], "log_entry", "{marker}");
+    // Wait until the replayed request reached the model and the CLI asked again.
+    server
+        .wait_for_model_requests(2, std::time::Duration::from_secs(10))
+        .await?;
+    let state = c.get("/api/state").await?.ok()?;
+    let agent = state["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(agent["pending_approvals"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        agent["pending_approvals"][0]["approval_id"],
+        approval.as_str()
+    );
+    c.post(
+        &format!("/api/agents/{id}/approvals/{approval}"),
+        json!({"allow": true}),
+    )
+    .await?
+    .ok()?;
+    let next = match ws
+        .until("the reply", |ev| {
+            (is(ev, "log_entry", &id) && ev["entry"]["text"] == "Marker made.")
+                || is(ev, "approval_requested", &id)
+        })
+        .await
+    {
+        Ok(ev) => ev,
+        Err(e) => {
+            let logs = c.logs(&id).await?;
+            anyhow::bail!("{e:#}\nlog: {logs:#?}\nmodel server: {}", server.summary());
+        }
+    };
+    assert_eq!(next["type"], "log_entry", "no second approval card: {next}");
+    assert!(work.join("survived_marker").exists());
+    running.stop().await?;
+    Ok(())
+}

@@ -25,6 +25,18 @@ pub(crate) struct PendingApproval {
     pub input: serde_json::Value,
     pub summary: String,
     pub created_at: i64,
+    /// The CLI that asked is gone (the watchdog is restarting it): the card stays, and the
+    /// replayed turn's identical request is bound to it instead of raising a new one.
+    pub orphaned: bool,
+}
+
+/// A human's answer to an orphaned approval, applied when the restarted CLI asks again.
+#[derive(Debug, Clone)]
+pub(crate) struct RememberedAnswer {
+    pub tool: String,
+    pub input: serde_json::Value,
+    pub allow: bool,
+    pub reason: Option<String>,
 }
 
 /// An entry being streamed: its id and the text so far (persisted if the turn is cut short).
@@ -59,6 +71,8 @@ pub(crate) struct LiveAgent {
     pub crashes: Vec<i64>,
     /// How the last CLI process ended: exit code and the tail of its stderr.
     pub last_exit: Option<(Option<i32>, String)>,
+    /// Answers given to orphaned approvals, waiting for the replayed request.
+    pub remembered: Vec<RememberedAnswer>,
 }
 
 /// The watchdog replays a turn only while the CLI died fewer than this many times mid-turn
@@ -85,6 +99,7 @@ impl LiveAgent {
             replayed: false,
             crashes: Vec::new(),
             last_exit: None,
+            remembered: Vec::new(),
         }
     }
 }
@@ -127,6 +142,7 @@ impl Office {
                     None => "The turn was cut short: the agent's backend stopped.".into(),
                 };
                 self.system_entry(id, &text);
+                self.drop_orphaned_approvals(id);
                 self.close_turn(id);
                 if exit.is_some() {
                     self.set_state(id, AgentState::Error, Some(text));
@@ -328,6 +344,9 @@ impl Office {
             return;
         }
         a.session = None;
+        for p in &mut a.approvals {
+            p.orphaned = true;
+        }
         let was_busy = a.flow.is_busy();
         let now = crate::time::now_ms();
         let mut replay = false;
@@ -704,6 +723,33 @@ impl Office {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
+        // The watchdog restarted the CLI and the replayed turn asks the same thing again: bind the
+        // request to the card people already see, or apply the answer they already gave.
+        if let Some(pos) = a
+            .remembered
+            .iter()
+            .position(|r| r.tool == tool && r.input == input)
+        {
+            let r = a.remembered.remove(pos);
+            if let Some(tx) = &a.session {
+                let _ = tx.try_send(SessionCommand::AnswerApproval {
+                    request_id,
+                    allow: r.allow,
+                    reason: r.reason,
+                });
+            }
+            return;
+        }
+        if let Some(p) = a
+            .approvals
+            .iter_mut()
+            .find(|p| p.orphaned && p.tool == tool && p.input == input)
+        {
+            p.request_id = request_id;
+            p.orphaned = false;
+            self.set_state(id, AgentState::WaitingApproval, None);
+            return;
+        }
         let approval_id = ApprovalId(new_id("ap"));
         let mode = a.rec.permission_mode;
         let (allow, reason) = match crate::permission::decide(mode, &tool, unanalysable) {
@@ -736,6 +782,7 @@ impl Office {
             input: input.clone(),
             summary: summary.clone(),
             created_at,
+            orphaned: false,
         });
         self.emit(ServerMessage::ApprovalRequested {
             agent_id: id.clone(),
@@ -747,6 +794,31 @@ impl Office {
         });
         self.emit_agent(id);
         self.set_state(id, AgentState::WaitingApproval, None);
+    }
+
+    /// The turn is over for good: approvals of the dead CLI and answers waiting for a replay
+    /// are void; everyone sees the cards close.
+    fn drop_orphaned_approvals(&mut self, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        a.remembered.clear();
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut a.approvals)
+            .into_iter()
+            .partition(|p| p.orphaned);
+        a.approvals = kept;
+        if gone.is_empty() {
+            return;
+        }
+        for p in gone {
+            self.emit(ServerMessage::ApprovalResolved {
+                agent_id: id.clone(),
+                approval_id: p.approval_id,
+                allow: false,
+                by: "office (the turn was lost)".into(),
+            });
+        }
+        self.emit_agent(id);
     }
 
     /// Broadcasts the whole agent object.

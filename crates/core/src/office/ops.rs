@@ -455,7 +455,15 @@ impl Office {
             )));
         };
         let pending = a.approvals.remove(pos);
-        if let Some(tx) = &a.session {
+        if pending.orphaned {
+            // The CLI that asked is restarting: apply the answer when it asks again.
+            a.remembered.push(super::agent::RememberedAnswer {
+                tool: pending.tool,
+                input: pending.input,
+                allow,
+                reason,
+            });
+        } else if let Some(tx) = &a.session {
             let _ = tx.try_send(SessionCommand::AnswerApproval {
                 request_id: pending.request_id,
                 allow,
@@ -502,6 +510,7 @@ impl Office {
         let a = self.agent_mut(id)?;
         a.rec = next;
         a.approvals.clear();
+        a.remembered.clear();
         self.set_state(id, AgentState::Sleeping, None);
         self.emit_agent(id);
         // Messages still waiting start the new conversation.
