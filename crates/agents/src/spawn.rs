@@ -1,11 +1,19 @@
 //! The one helper through which every agent CLI is spawned (design §2, style §9): the child
 //! gets its own process group, dies with the server (`PR_SET_PDEATHSIG(SIGKILL)` on Linux),
 //! has its three standard streams piped, and the whole group is SIGKILLed when the
-//! [`GroupGuard`] drops. The last [`STDERR_TAIL_BYTES`] of stderr are kept for error messages.
-//! Reading stdout and writing stdin is the backend's business, not this module's.
+//! [`GroupGuard`] drops. Given the office data dir, the child is also recorded in the pid
+//! registry ([`registry`], `<data_dir>/pids/<pid>`) that [`reap`] cleans up at the next start
+//! if the server dies without dropping its guards. The last [`STDERR_TAIL_BYTES`] of stderr
+//! are kept for error messages. Reading stdout and writing stdin is the backend's business,
+//! not this module's.
+
+pub mod registry;
+
+pub use registry::{reap, registry_dir};
 
 use std::collections::VecDeque;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use tokio::io::AsyncReadExt;
@@ -28,9 +36,13 @@ pub struct SpawnedChild {
 /// Spawns `cmd` in its own process group with piped stdio, `kill_on_drop`, and (on Linux) a
 /// parent-death signal. Prefer this over `Command::spawn` everywhere.
 ///
+/// With `data_dir` (the office data dir) the child is registered in `<data_dir>/pids` and the
+/// guard removes the entry when it kills the group. A registration failure is logged, not
+/// fatal: the parent-death signal still covers the CLI itself.
+///
 /// `PR_SET_PDEATHSIG` fires when the *thread* that forked exits; tokio's worker threads live
 /// as long as the runtime, which lives as long as the server, so that is what we want.
-pub fn spawn_child(mut cmd: Command) -> io::Result<SpawnedChild> {
+pub fn spawn_child(mut cmd: Command, data_dir: Option<&Path>) -> io::Result<SpawnedChild> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -41,9 +53,22 @@ pub fn spawn_child(mut cmd: Command) -> io::Result<SpawnedChild> {
     let pid = child
         .id()
         .ok_or_else(|| io::Error::other("child exited at once"))?;
-    let guard = GroupGuard {
-        pgid: i32::try_from(pid).ok(),
+    let pgid = i32::try_from(pid).ok();
+    let entry = match (data_dir, pgid) {
+        (Some(dir), Some(pgid)) => {
+            let program = Path::new(cmd.as_std().get_program())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            registry::register(dir, pgid, &program)
+                .inspect_err(|e| {
+                    tracing::warn!("could not register child {pid} in the pid registry: {e}");
+                })
+                .ok()
+        }
+        _ => None,
     };
+    let guard = GroupGuard { pgid, entry };
     let missing = |what: &str| io::Error::other(format!("child {what} was not piped"));
     let stdin = child.stdin.take().ok_or_else(|| missing("stdin"))?;
     let stdout = child.stdout.take().ok_or_else(|| missing("stdout"))?;
@@ -89,6 +114,8 @@ fn set_parent_death_signal(_cmd: &mut Command) {}
 #[derive(Debug)]
 pub struct GroupGuard {
     pgid: Option<i32>,
+    /// The pid registry entry, removed once the group is killed.
+    entry: Option<PathBuf>,
 }
 
 impl GroupGuard {
@@ -102,6 +129,14 @@ impl GroupGuard {
         if let Some(pgid) = self.pgid.take() {
             kill_group(pgid);
         }
+        if let Some(entry) = self.entry.take() {
+            registry::unregister(&entry);
+        }
+    }
+
+    /// The pid registry entry, when the child was registered.
+    pub fn registry_entry(&self) -> Option<&Path> {
+        self.entry.as_deref()
     }
 }
 
@@ -209,7 +244,7 @@ mod tests {
     async fn dropping_the_guard_kills_the_whole_group() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "sleep 100 & echo oops >&2; echo started; sleep 100"]);
-        let mut spawned = spawn_child(cmd).expect("spawn sh");
+        let mut spawned = spawn_child(cmd, None).expect("spawn sh");
         let pgid = spawned.guard.pgid().expect("pgid");
         let mut lines = tokio::io::BufReader::new(spawned.stdout).lines();
         let first = lines.next_line().await.expect("read").expect("a line");
@@ -236,6 +271,130 @@ mod tests {
             .text_after_close(Duration::from_secs(2))
             .await;
         assert_eq!(tail, "oops\n");
+    }
+
+    async fn spawn_registered_sleep(data_dir: &Path) -> SpawnedChild {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("100");
+        spawn_child(cmd, Some(data_dir)).expect("spawn sleep")
+    }
+
+    #[tokio::test]
+    async fn registering_writes_an_entry_the_guard_removes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawned = spawn_registered_sleep(dir.path()).await;
+        let pgid = spawned.guard.pgid().expect("pgid");
+        let entry = spawned
+            .guard
+            .registry_entry()
+            .expect("registered")
+            .to_owned();
+        assert_eq!(entry, registry_dir(dir.path()).join(pgid.to_string()));
+        let text = std::fs::read_to_string(&entry).expect("entry");
+        let start = registry::start_time(pgid).expect("start time");
+        assert_eq!(text, format!("pgid={pgid}\nstart={start}\nprogram=sleep\n"));
+        let mut child = spawned.child;
+        drop(spawned.guard);
+        assert!(!entry.exists(), "the guard removed the entry");
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .expect("the sleep dies")
+            .expect("wait");
+        assert!(!status.success());
+        // Nothing is left to reap.
+        assert_eq!(reap(dir.path()), Vec::<u32>::new());
+    }
+
+    #[tokio::test]
+    async fn reaping_kills_a_group_whose_guard_was_lost() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawned = spawn_registered_sleep(dir.path()).await;
+        let pgid = spawned.guard.pgid().expect("pgid");
+        let entry = spawned
+            .guard
+            .registry_entry()
+            .expect("registered")
+            .to_owned();
+        // A crash: the guard never runs.
+        std::mem::forget(spawned.guard);
+        let mut child = spawned.child;
+        assert!(group_alive(pgid));
+        assert_eq!(reap(dir.path()), vec![u32::try_from(pgid).expect("pid")]);
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .expect("the sleep dies")
+            .expect("wait");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL)
+        );
+        assert!(!group_alive(pgid), "the group is gone");
+        assert!(!entry.exists(), "the entry was deleted");
+    }
+
+    #[tokio::test]
+    async fn reaping_kills_what_a_dead_leader_left_in_its_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 100 & echo started"]);
+        let mut spawned = spawn_child(cmd, Some(dir.path())).expect("spawn sh");
+        let pgid = spawned.guard.pgid().expect("pgid");
+        let mut lines = tokio::io::BufReader::new(spawned.stdout).lines();
+        assert_eq!(
+            lines.next_line().await.expect("read").as_deref(),
+            Some("started")
+        );
+        // The leader exits (like a CLI killed by the parent-death signal); its child stays.
+        spawned.child.wait().await.expect("wait");
+        std::mem::forget(spawned.guard);
+        assert!(
+            group_alive(pgid),
+            "the background sleep outlived its leader"
+        );
+        assert_eq!(reap(dir.path()), vec![u32::try_from(pgid).expect("pid")]);
+        let mut alive = true;
+        for _ in 0..500 {
+            alive = group_alive(pgid);
+            if !alive {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!alive, "the group is gone");
+    }
+
+    #[tokio::test]
+    async fn reaping_spares_a_recycled_pid_but_drops_its_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawned = spawn_registered_sleep(dir.path()).await;
+        let pgid = spawned.guard.pgid().expect("pgid");
+        let entry = spawned
+            .guard
+            .registry_entry()
+            .expect("registered")
+            .to_owned();
+        let start = registry::start_time(pgid).expect("start time");
+        // Pretend the entry was written for an earlier process that had the same pid.
+        std::fs::write(
+            &entry,
+            format!("pgid={pgid}\nstart={}\nprogram=sleep\n", start + 1),
+        )
+        .expect("rewrite");
+        // A malformed entry and a leftover temp file are dropped too.
+        let garbage = registry_dir(dir.path()).join("77");
+        std::fs::write(&garbage, "nonsense").expect("garbage");
+        let tmp = registry_dir(dir.path()).join(".78.tmp");
+        std::fs::write(&tmp, "pgid=78\n").expect("tmp");
+        assert_eq!(reap(dir.path()), Vec::<u32>::new());
+        assert!(group_alive(pgid), "a recycled pid is never killed");
+        assert!(!entry.exists() && !garbage.exists() && !tmp.exists());
+        drop(spawned.guard);
+    }
+
+    #[test]
+    fn reaping_a_data_dir_without_a_registry_is_a_no_op() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(reap(dir.path()), Vec::<u32>::new());
     }
 
     #[test]

@@ -111,6 +111,15 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let dir = datadir::ensure(&dir)
         .with_context(|| format!("creating the data dir {}", dir.display()))?;
     let lock = datadir::lock(&dir)?;
+    // Holding the lock, no live server owns the pid registry: kill the agent CLIs (and their
+    // subprocesses) an earlier, killed server left behind, before any session starts.
+    let reaped = isomux_agents::spawn::reap(&dir);
+    if !reaped.is_empty() {
+        tracing::warn!(
+            "killed {} process group(s) left by an earlier server: {reaped:?}",
+            reaped.len()
+        );
+    }
     let db = datadir::db_path(&dir);
     let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let auth = Arc::new(AuthStore::open(&db)?);

@@ -225,7 +225,7 @@ async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Ba
         stdout,
         stderr,
         guard,
-    } = spawn_child(command(&bin, &spec, &session_id)).map_err(|e| {
+    } = spawn_child(command(&bin, &spec, &session_id), Some(&spec.data_dir)).map_err(|e| {
         BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
     })?;
     let (write_tx, write_rx) = mpsc::unbounded_channel();

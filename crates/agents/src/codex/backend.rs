@@ -165,7 +165,7 @@ async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Backend
         stdout,
         stderr,
         guard,
-    } = spawn_child(command(&bin, &spec)).map_err(|e| {
+    } = spawn_child(command(&bin, &spec), Some(&spec.data_dir)).map_err(|e| {
         BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
     })?;
     let (write_tx, write_rx) = mpsc::unbounded_channel();
