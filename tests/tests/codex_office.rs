@@ -10,6 +10,7 @@ use isomux_tests::model_server::{OpenAiServer, Reply, Script};
 use isomux_tests::process::{cli_bin, repo_root};
 use isomux_tests::{Client, is};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[tokio::test]
@@ -121,6 +122,386 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
     assert_eq!(line["sender"]["name"], "Bob");
     assert_eq!(line["sender"]["kind"], "agent");
     assert_eq!(line["text"], "hi Demo, from Bob");
+    running.stop().await?;
+    Ok(())
+}
+
+/// A codex office under `<repo>/target/test-codex-homes/` (codex's sandbox refuses homes under
+/// /tmp): the model server, the office's data dir and the dirs the CLI runs with.
+struct CodexOffice {
+    server: OpenAiServer,
+    dir: tempfile::TempDir,
+    cli_home: PathBuf,
+    codex_home: PathBuf,
+}
+
+impl CodexOffice {
+    fn new(script: Script) -> anyhow::Result<Self> {
+        let parent = repo_root().join("target/test-codex-homes");
+        std::fs::create_dir_all(&parent)?;
+        // Canonical (`repo_root()` holds a `..`): the CLI's /proc cwd is compared with it.
+        let parent = parent.canonicalize()?;
+        let dir = tempfile::Builder::new()
+            .prefix("office-")
+            .tempdir_in(parent)?;
+        let cli_home = dir.path().join("home");
+        let codex_home = dir.path().join("codex-home");
+        for d in [&cli_home, &codex_home] {
+            std::fs::create_dir_all(d)?;
+        }
+        let server = OpenAiServer::start(script);
+        std::fs::write(codex_home.join("config.toml"), server.codex_config_toml())?;
+        Ok(Self {
+            server,
+            dir,
+            cli_home,
+            codex_home,
+        })
+    }
+
+    /// A fresh directory for an agent to work in.
+    fn work(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let work = self.dir.path().join(name);
+        std::fs::create_dir_all(&work)?;
+        Ok(work)
+    }
+
+    /// Starts (or restarts) the office on this data dir.
+    async fn start(&self) -> anyhow::Result<isomux::app::Running> {
+        let codex: Arc<dyn Backend> = Arc::new(CodexBackend::with_bin(cli_bin("codex")?));
+        isomux::app::start(isomux::app::ServeOptions {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: Some(self.dir.path().join("office")),
+            ui: Some(isomux_server::UiSource::Placeholder),
+            backends: Some(vec![codex, Arc::new(DemoBackend::default())]),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Signs in as the owner of a fresh office and points codex at the model server.
+    async fn owner(&self, running: &isomux::app::Running) -> anyhow::Result<Client> {
+        let link = running.owner_link.clone().expect("owner link");
+        let c = Client::accept(&running.url, &link, "Nil").await?;
+        let mut env = serde_json::Map::new();
+        env.insert("HOME".into(), json!(self.cli_home.to_string_lossy()));
+        env.insert(
+            "CODEX_HOME".into(),
+            json!(self.codex_home.to_string_lossy()),
+        );
+        env.insert(
+            OpenAiServer::API_KEY_ENV.into(),
+            Value::String("sk-mock".into()),
+        );
+        c.request("PUT", "/api/office/settings", Some(json!({"env": env})))
+            .await?
+            .ok()?;
+        Ok(c)
+    }
+
+    /// Hires a codex agent working in `work`; returns its id.
+    async fn hire(&self, c: &Client, name: &str, work: &Path) -> anyhow::Result<String> {
+        let a = c
+            .post(
+                "/api/agents",
+                json!({"name": name, "backend": "codex", "cwd": work.to_string_lossy()}),
+            )
+            .await?
+            .ok()?;
+        Ok(a["agent"]["id"].as_str().unwrap().to_owned())
+    }
+
+    /// Turns a failed wait into an error carrying the agent's log and the model server's.
+    async fn explain<T>(&self, c: &Client, id: &str, r: anyhow::Result<T>) -> anyhow::Result<T> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let logs = match c.logs(id).await {
+                    Ok(logs) => format!("{logs:#?}"),
+                    Err(e) => format!("(could not read it: {e:#})"),
+                };
+                anyhow::bail!(
+                    "{e:#}\nlog: {logs}\nmodel server:\n{}",
+                    self.server.summary()
+                )
+            }
+        }
+    }
+}
+
+/// The agent's record in `/api/state`.
+async fn agent_state(c: &Client, id: &str) -> anyhow::Result<Value> {
+    let state = c.get("/api/state").await?.ok()?;
+    state["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == id).cloned())
+        .ok_or_else(|| anyhow::anyhow!("no agent {id} in the state"))
+}
+
+/// The pids of this process's children running in `cwd` whose command line contains `needle`
+/// (other tests of this binary run their own CLIs in parallel). The pinned `codex` is the npm
+/// wrapper (`node …/codex.js app-server`), which runs the native binary as its own child.
+fn children_matching(cwd: &Path, needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd);
+        if ppid == Some(me) && in_cwd && String::from_utf8_lossy(&cmdline).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The pid of the native `codex app-server` run for the agent working in `cwd`. The pinned
+/// `codex` is the npm wrapper: `node …/codex.js app-server` (this process's child) either
+/// `execve`s the native binary (newer Node: one process) or spawns it as its own child and
+/// waits for it. Killing the native binary is the CLI dying: the wrapper then dies of the same
+/// signal. (Killing only the wrapper would leave the native process running on the office's
+/// pipes, so the office would not see an exit.)
+fn codex_app_server(cwd: &Path) -> anyhow::Result<u32> {
+    let wrappers = children_matching(cwd, "app-server");
+    anyhow::ensure!(wrappers.len() == 1, "one codex app-server: {wrappers:?}");
+    let wrapper = wrappers[0];
+    let children = std::fs::read_to_string(format!("/proc/{wrapper}/task/{wrapper}/children"))
+        .unwrap_or_default();
+    let native = children
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("app-server"))
+        });
+    Ok(native.unwrap_or(wrapper))
+}
+
+#[tokio::test]
+async fn the_watchdog_restarts_a_killed_codex_and_replays_the_turn_once() -> anyhow::Result<()> {
+    let office = CodexOffice::new(
+        Script::new()
+            .then(Reply::slow(
+                "one two three four five six seven eight nine ten eleven twelve thirteen",
+                std::time::Duration::from_millis(300),
+            ))
+            .otherwise(Reply::text("Recovered after the restart.")),
+    )?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let id = office.hire(&c, "Ada", &work).await?;
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "please work W-7781"}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the slow stream", |ev| is(ev, "log_delta", &id))
+        .await;
+    office.explain(&c, &id, r).await?;
+    let pid = codex_app_server(&work)?;
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()?;
+    assert!(status.success());
+    let r = ws
+        .until("the reply after the replay", |ev| {
+            is(ev, "log_entry", &id) && ev["entry"]["text"] == "Recovered after the restart."
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    let r = ws
+        .until("the end of the replayed turn", |ev| {
+            is(ev, "agent_state", &id) && ev["state"] == "idle"
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    let asked = office
+        .server
+        .model_requests()
+        .iter()
+        .filter(|r| {
+            r.last_user_text()
+                .is_some_and(|t| t.contains("please work W-7781"))
+        })
+        .count();
+    assert_eq!(
+        asked,
+        2,
+        "the original request and exactly one replay:\n{}",
+        office.server.summary()
+    );
+    let logs = c.logs(&id).await?;
+    assert!(
+        logs.iter()
+            .any(|e| e["kind"] == "system"
+                && e["text"].as_str().is_some_and(|t| t.contains("replay"))),
+        "the log shows the replay marker: {logs:#?}"
+    );
+    let users = logs.iter().filter(|e| e["kind"] == "user").count();
+    assert_eq!(
+        users, 1,
+        "the replay is not a second user message in the log: {logs:#?}"
+    );
+    assert_eq!(agent_state(&c, &id).await?["state"], "idle");
+    assert_eq!(
+        children_matching(&work, "app-server").len(),
+        1,
+        "one live codex again"
+    );
+    running.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_codex_agent_resumes_its_thread_after_an_office_restart() -> anyhow::Result<()> {
+    let office = CodexOffice::new(Script::new().otherwise(Reply::Echo))?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let id = office.hire(&c, "Ada", &work).await?;
+    let conversation = agent_state(&c, &id).await?["conversation_id"].clone();
+    assert!(
+        conversation.is_string(),
+        "a conversation id: {conversation}"
+    );
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "remember RS-3321"}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the first reply", |ev| {
+            is(ev, "log_entry", &id) && ev["entry"]["text"] == "You said: [Nil] remember RS-3321"
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    let r = ws
+        .until("the end of the first turn", |ev| {
+            is(ev, "agent_state", &id) && ev["state"] == "idle"
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    drop(ws);
+    running.stop().await?;
+
+    // The same data dir, a new office: the next message resumes codex's thread.
+    let running = office.start().await?;
+    let mut c2 = c.clone();
+    c2.base = running.url.clone();
+    c2.origin = Some(running.url.clone());
+    let mut ws = c2.ws().await?;
+    c2.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "still there?"}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the resumed reply", |ev| {
+            is(ev, "log_entry", &id) && ev["entry"]["text"] == "You said: [Nil] still there?"
+        })
+        .await;
+    office.explain(&c2, &id, r).await?;
+    let resumed = office.server.model_requests().last().cloned().unwrap();
+    assert!(
+        resumed.contains("RS-3321") && resumed.contains("still there?"),
+        "the model sees the first turn after the restart:\n{}",
+        office.server.summary()
+    );
+    assert_eq!(
+        agent_state(&c2, &id).await?["conversation_id"],
+        conversation,
+        "the same conversation"
+    );
+    running.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn abort_interrupts_a_codex_turn_and_the_next_message_works() -> anyhow::Result<()> {
+    let office = CodexOffice::new(
+        Script::new()
+            .on(
+                "SLOW",
+                Reply::slow(
+                    "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+                    std::time::Duration::from_millis(200),
+                ),
+            )
+            .otherwise(Reply::Echo),
+    )?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let id = office.hire(&c, "Ann", &work).await?;
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "SLOW please"}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the slow stream", |ev| is(ev, "log_delta", &id))
+        .await;
+    office.explain(&c, &id, r).await?;
+    c.post(&format!("/api/agents/{id}/abort"), json!({}))
+        .await?
+        .ok()?;
+    let r = ws
+        .until("the interrupted turn", |ev| {
+            is(ev, "log_entry", &id)
+                && ev["entry"]["kind"] == "system"
+                && ev["entry"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Interrupted by Nil"))
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "after abort"}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the next reply", |ev| {
+            is(ev, "log_entry", &id)
+                && ev["entry"]["kind"] == "assistant"
+                && ev["entry"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("after abort"))
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+    let logs = c.logs(&id).await?;
+    assert!(
+        !logs
+            .iter()
+            .any(|e| e["kind"] == "assistant"
+                && e["text"].as_str().is_some_and(|t| t.contains(" z"))),
+        "the slow stream did not run to its end: {logs:#?}"
+    );
+    let r = ws
+        .until("idle again", |ev| {
+            is(ev, "agent_state", &id) && ev["state"] == "idle"
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
     running.stop().await?;
     Ok(())
 }
