@@ -287,6 +287,18 @@ fn codex_app_server(cwd: &Path) -> anyhow::Result<u32> {
 
 #[tokio::test]
 async fn the_watchdog_restarts_a_killed_codex_and_replays_the_turn_once() -> anyhow::Result<()> {
+    watchdog_replays_after_kill(false).await
+}
+
+/// Only the npm wrapper dies (OOM killer, say) while the native codex lives on holding the
+/// office's pipes: the driver notices its child's exit, kills the group and the watchdog
+/// replays as for any crash.
+#[tokio::test]
+async fn the_watchdog_notices_when_only_the_wrapper_dies() -> anyhow::Result<()> {
+    watchdog_replays_after_kill(true).await
+}
+
+async fn watchdog_replays_after_kill(wrapper_only: bool) -> anyhow::Result<()> {
     let office = CodexOffice::new(
         Script::new()
             .then(Reply::slow(
@@ -310,7 +322,13 @@ async fn the_watchdog_restarts_a_killed_codex_and_replays_the_turn_once() -> any
         .until("the slow stream", |ev| is(ev, "log_delta", &id))
         .await;
     office.explain(&c, &id, r).await?;
-    let pid = codex_app_server(&work)?;
+    let pid = if wrapper_only {
+        let direct = children_matching(&work, "app-server");
+        anyhow::ensure!(direct.len() == 1, "one codex app-server: {direct:?}");
+        direct[0]
+    } else {
+        codex_app_server(&work)?
+    };
     let status = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()?;

@@ -377,6 +377,7 @@ impl Session {
             self.handle_output(out, &events).await;
         }
         let mut commands_open = true;
+        let mut child_exited = false;
         loop {
             let kill_at = self.closing.map(|t| t + CLOSE_GRACE);
             tokio::select! {
@@ -406,6 +407,13 @@ impl Session {
                     self.guard.kill();
                     self.closing = None;
                     commands_open = false;
+                }
+                _ = self.child.wait(), if !child_exited => {
+                    // The process we spawned is gone (an npm wrapper, say, whose real CLI lives
+                    // on): kill what is left of its group so our stdout closes and the office
+                    // learns about the exit instead of waiting forever.
+                    child_exited = true;
+                    self.guard.kill();
                 }
             }
         }
