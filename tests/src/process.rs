@@ -142,3 +142,29 @@ pub fn cli_bin(name: &str) -> Result<PathBuf> {
     }
     Ok(path)
 }
+
+/// The pids of this process's children running in `cwd` whose command line contains `needle`
+/// (tests of one binary run their own CLIs in parallel, so the cwd tells them apart). The
+/// pinned `codex` is an npm wrapper (`node …/codex.js app-server`) that may run the native
+/// binary as its own child.
+pub fn children_matching(cwd: &Path, needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let in_cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd);
+        if ppid == Some(me) && in_cwd && String::from_utf8_lossy(&cmdline).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}

@@ -7,7 +7,7 @@ use isomux_agents::codex::CodexBackend;
 use isomux_agents::demo::DemoBackend;
 use isomux_core::backend::Backend;
 use isomux_tests::model_server::{OpenAiServer, Reply, Script};
-use isomux_tests::process::{cli_bin, repo_root};
+use isomux_tests::process::{children_matching, cli_bin, repo_root};
 use isomux_tests::{Client, is};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -236,31 +236,6 @@ async fn agent_state(c: &Client, id: &str) -> anyhow::Result<Value> {
         .as_array()
         .and_then(|a| a.iter().find(|a| a["id"] == id).cloned())
         .ok_or_else(|| anyhow::anyhow!("no agent {id} in the state"))
-}
-
-/// The pids of this process's children running in `cwd` whose command line contains `needle`
-/// (other tests of this binary run their own CLIs in parallel). The pinned `codex` is the npm
-/// wrapper (`node …/codex.js app-server`), which runs the native binary as its own child.
-fn children_matching(cwd: &Path, needle: &str) -> Vec<u32> {
-    let me = std::process::id();
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the command name (which may contain spaces) start after the last ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let in_cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd);
-        if ppid == Some(me) && in_cwd && String::from_utf8_lossy(&cmdline).contains(needle) {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 /// The pid of the native `codex app-server` run for the agent working in `cwd`. The pinned

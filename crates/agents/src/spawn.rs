@@ -227,6 +227,22 @@ impl StderrTail {
     }
 }
 
+/// Finds a CLI: an explicit path, else `$<env_var>`, else `name` on `PATH`. Only existing files
+/// count, so a stale setting reads as "not installed" rather than failing at spawn.
+pub fn find_program(explicit: Option<&Path>, env_var: &str, name: &str) -> Option<PathBuf> {
+    if let Some(bin) = explicit {
+        return bin.is_file().then(|| bin.to_path_buf());
+    }
+    if let Some(bin) = std::env::var_os(env_var).filter(|v| !v.is_empty()) {
+        let bin = PathBuf::from(bin);
+        return bin.is_file().then_some(bin);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,17 +50,7 @@ impl ClaudeBackend {
 
     /// The executable to run, if one is found.
     pub fn find_bin(&self) -> Option<PathBuf> {
-        if let Some(bin) = &self.bin {
-            return bin.is_file().then(|| bin.clone());
-        }
-        if let Some(bin) = std::env::var_os("ISOMUX_CLAUDE_BIN").filter(|v| !v.is_empty()) {
-            let bin = PathBuf::from(bin);
-            return bin.is_file().then_some(bin);
-        }
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("claude"))
-            .find(|p| p.is_file())
+        crate::spawn::find_program(self.bin.as_deref(), "ISOMUX_CLAUDE_BIN", "claude")
     }
 }
 

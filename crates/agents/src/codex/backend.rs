@@ -58,17 +58,7 @@ impl CodexBackend {
 
     /// The executable to run, if one is found.
     pub fn find_bin(&self) -> Option<PathBuf> {
-        if let Some(bin) = &self.bin {
-            return bin.is_file().then(|| bin.clone());
-        }
-        if let Some(bin) = std::env::var_os("ISOMUX_CODEX_BIN").filter(|v| !v.is_empty()) {
-            let bin = PathBuf::from(bin);
-            return bin.is_file().then_some(bin);
-        }
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("codex"))
-            .find(|p| p.is_file())
+        crate::spawn::find_program(self.bin.as_deref(), "ISOMUX_CODEX_BIN", "codex")
     }
 }
 
