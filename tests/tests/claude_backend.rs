@@ -87,6 +87,7 @@ impl Agent {
         self.send(SessionCommand::Send(UserTurn {
             lines: Vec::new(),
             text: text.into(),
+            attachments: Vec::new(),
         }))
         .await
     }

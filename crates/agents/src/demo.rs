@@ -234,6 +234,15 @@ impl Turn<'_> {
             "Hi {who}! You said: \"{said}\". I am the built-in demo agent: I answer the same way \
              every time, so you can try the office without any API keys."
         );
+        if !turn.attachments.is_empty() {
+            let n = turn.attachments.len();
+            let names: Vec<&str> = turn.attachments.iter().map(|a| a.name.as_str()).collect();
+            reply.push_str(&format!(
+                " I see {n} attachment{}: {}.",
+                if n == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
+        }
         if slow {
             reply.push_str(
                 " This reply is deliberately slow so you can watch it stream, interrupt it, \
@@ -342,8 +351,10 @@ mod tests {
                     device: None,
                 },
                 text: text.into(),
+                attachments: vec![],
             }],
             text: format!("[Nil] {text}"),
+            attachments: vec![],
         }
     }
 

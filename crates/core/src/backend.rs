@@ -42,6 +42,19 @@ pub struct UserTurn {
     pub lines: Vec<UserLine>,
     /// What the model receives: one labelled line per sender.
     pub text: String,
+    /// The files attached to the turn's messages.
+    pub attachments: Vec<TurnAttachment>,
+}
+
+/// One attached upload, as a backend reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnAttachment {
+    /// Its stored name (`<sha256>.<ext>`).
+    pub name: String,
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Its MIME type (`image/png`, `application/pdf`, `text/plain; charset=utf-8`, …).
+    pub mime: String,
 }
 
 /// Office → backend.

@@ -56,6 +56,8 @@ pub struct QueuedItem {
     pub sender: Sender,
     pub text: String,
     pub created_at: i64,
+    /// Stored names of the attached uploads.
+    pub attachments: Vec<String>,
 }
 
 /// A conversation row.

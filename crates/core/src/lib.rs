@@ -11,6 +11,7 @@ pub mod backend;
 pub mod datadir;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod look;
 pub mod office;

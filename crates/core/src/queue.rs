@@ -16,6 +16,8 @@ pub struct CoalescedTurn {
     pub message_ids: Vec<MessageId>,
     pub lines: Vec<UserLine>,
     pub text: String,
+    /// Every attached file of every message, in order, without repeats.
+    pub attachments: Vec<String>,
 }
 
 impl Queue {
@@ -63,10 +65,16 @@ pub fn coalesce(items: &[QueuedItem]) -> CoalescedTurn {
             Some(last) if last.sender == item.sender => {
                 last.text.push('\n');
                 last.text.push_str(&item.text);
+                for a in &item.attachments {
+                    if !last.attachments.contains(a) {
+                        last.attachments.push(a.clone());
+                    }
+                }
             }
             _ => lines.push(UserLine {
                 sender: item.sender.clone(),
                 text: item.text.clone(),
+                attachments: item.attachments.clone(),
             }),
         }
     }
@@ -75,10 +83,17 @@ pub fn coalesce(items: &[QueuedItem]) -> CoalescedTurn {
         .map(|l| format!("{} {}", l.sender.label(), l.text))
         .collect::<Vec<_>>()
         .join("\n");
+    let mut attachments: Vec<String> = Vec::new();
+    for a in items.iter().flat_map(|i| &i.attachments) {
+        if !attachments.contains(a) {
+            attachments.push(a.clone());
+        }
+    }
     CoalescedTurn {
         message_ids: items.iter().map(|i| i.id.clone()).collect(),
         lines,
         text,
+        attachments,
     }
 }
 
@@ -111,6 +126,7 @@ mod tests {
             sender,
             text: text.into(),
             created_at: 0,
+            attachments: vec![],
         }
     }
 
@@ -147,6 +163,20 @@ mod tests {
         ]);
         assert_eq!(turn.lines.len(), 3);
         assert_eq!(turn.text, "[Ada] one\ntwo\n[Bob] three\n[Ada] four");
+    }
+
+    #[test]
+    fn attachments_survive_coalescing() {
+        let mut one = item("m1", human("Ada", None), "one");
+        one.attachments = vec!["a.png".into()];
+        let mut two = item("m2", human("Ada", None), "two");
+        two.attachments = vec!["b.pdf".into(), "a.png".into()];
+        let mut three = item("m3", agent("Bob"), "three");
+        three.attachments = vec!["c.txt".into()];
+        let turn = coalesce(&[one, two, three]);
+        assert_eq!(turn.attachments, ["a.png", "b.pdf", "c.txt"]);
+        assert_eq!(turn.lines[0].attachments, ["a.png", "b.pdf"]);
+        assert_eq!(turn.lines[1].attachments, ["c.txt"]);
     }
 
     #[test]

@@ -315,7 +315,8 @@ impl Store {
 
     pub fn load_queue(&self, agent: &AgentId) -> Result<Vec<QueuedItem>> {
         let mut st = self.conn.prepare(
-            "SELECT id, sender, text, created_at FROM queue WHERE agent_id = ?1 ORDER BY ord",
+            "SELECT id, sender, text, created_at, attachments FROM queue WHERE agent_id = ?1
+             ORDER BY ord",
         )?;
         let rows = st.query_map([agent.as_str()], |r| {
             Ok((
@@ -323,11 +324,14 @@ impl Store {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, sender, text, created_at) = row?;
+            let (id, sender, text, created_at, attachments) = row?;
+            let attachments: Vec<String> = serde_json::from_str(&attachments)
+                .map_err(|e| CoreError::InvalidBody(format!("corrupt queue attachments: {e}")))?;
             let sender: Sender = serde_json::from_str(&sender)
                 .map_err(|e| CoreError::InvalidBody(format!("corrupt queue sender: {e}")))?;
             out.push(QueuedItem {
@@ -335,6 +339,7 @@ impl Store {
                 sender,
                 text,
                 created_at,
+                attachments,
             });
         }
         Ok(out)
@@ -342,15 +347,16 @@ impl Store {
 
     pub fn enqueue(&self, agent: &AgentId, item: &QueuedItem) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO queue(id, agent_id, sender, text, created_at, ord)
+            "INSERT INTO queue(id, agent_id, sender, text, created_at, ord, attachments)
              VALUES (?1, ?2, ?3, ?4, ?5,
-                     (SELECT COALESCE(MAX(ord), 0) + 1 FROM queue WHERE agent_id = ?2))",
+                     (SELECT COALESCE(MAX(ord), 0) + 1 FROM queue WHERE agent_id = ?2), ?6)",
             params![
                 item.id.as_str(),
                 agent.as_str(),
                 json(&item.sender),
                 item.text,
-                item.created_at
+                item.created_at,
+                json(&item.attachments)
             ],
         )?;
         Ok(())
@@ -628,11 +634,17 @@ mod tests {
                     sender: sender.clone(),
                     text: format!("hi {i}"),
                     created_at: i,
+                    attachments: vec![format!("{}.png", "a".repeat(64))],
                 },
             )
             .unwrap();
         }
-        assert_eq!(s.load_queue(&a.id).unwrap().len(), 2);
+        let queued = s.load_queue(&a.id).unwrap();
+        assert_eq!(queued.len(), 2);
+        assert_eq!(
+            queued[1].attachments,
+            vec![format!("{}.png", "a".repeat(64))]
+        );
         let entry = NewEntry {
             id: "e1".into(),
             conversation_id: a.conversation_id.clone(),
@@ -641,6 +653,7 @@ mod tests {
                 messages: vec![UserLine {
                     sender,
                     text: "hi 0\nhi 1".into(),
+                    attachments: vec![],
                 }],
             },
         };

@@ -166,6 +166,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             origins,
             ui: opts.ui.clone().unwrap_or_else(UiSource::detect),
             secure_cookies: false,
+            data_dir: Some(dir.clone()),
         },
     );
     let (stop_tx, stop_rx) = oneshot::channel::<()>();

@@ -309,6 +309,10 @@ pub enum EntryBody {
 pub struct UserLine {
     pub sender: Sender,
     pub text: String,
+    /// Stored names of the files attached to this line's messages (`<sha256>.<ext>`, served
+    /// at `GET /api/agents/{agent_id}/files/{name}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// One finished entry of a conversation.

@@ -76,7 +76,7 @@ async fn handle(State(state): State<AppState>, route: &'static Route, req: Reque
 }
 
 /// The TCP peer, when the server was started with connect info.
-fn peer(req: &Request) -> Option<std::net::SocketAddr> {
+pub(crate) fn peer(req: &Request) -> Option<std::net::SocketAddr> {
     req.extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0)

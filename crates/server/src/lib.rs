@@ -2,12 +2,15 @@
 //! `/ws` push channel, invite/accept/logout, and the static UI. Knows JSON and HTTP; knows
 //! nothing about backends (the binaries inject a ready `OfficeHandle`).
 //!
-//! Architecture invariant: every `/api` route comes from `isomux_protocol::ROUTES` through one
-//! generic handler, so auth, Origin, role and body checks are the same for all of them.
+//! Architecture invariant: every JSON `/api` route comes from `isomux_protocol::ROUTES` through
+//! one generic handler, so auth, Origin, role and body checks are the same for all of them. The
+//! only exceptions are the multipart upload and the file download (`files.rs`), which apply the
+//! same checks in the same order.
 
 mod api;
 mod auth;
 mod error;
+mod files;
 mod ui;
 mod ws;
 
@@ -36,6 +39,9 @@ pub struct ServerConfig {
     pub ui: UiSource,
     /// `Secure` + `__Host-` cookie (HTTPS).
     pub secure_cookies: bool,
+    /// The office's data dir; uploads go to `<data_dir>/files/<agent_id>/`. `None`: no file
+    /// routes (they answer 404).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// Shared state of every handler.
@@ -75,6 +81,7 @@ impl App {
             shutdown,
         };
         let router = Router::new()
+            .merge(files::router())
             .merge(api::router())
             .merge(auth::router())
             .route("/ws", axum::routing::get(ws::upgrade))

@@ -9,7 +9,7 @@ use super::stdin;
 use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
 use isomux_core::backend::{
     Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
-    SessionSpec, StartFuture,
+    SessionSpec, StartFuture, UserTurn,
 };
 use isomux_core::safety::{SafetyContext, Verdict, check_claude_tool};
 use isomux_protocol::{BackendKind, Capabilities, Effort};
@@ -439,7 +439,7 @@ impl Session {
     ) -> Flow {
         match cmd {
             SessionCommand::Send(turn) => {
-                self.write(&stdin::user_message(&turn.text, &[]));
+                self.write(&turn_message(&turn));
             }
             SessionCommand::Interrupt => {
                 let id = self.request_id();
@@ -628,6 +628,47 @@ fn summarize(tool: &str, input: &Value, description: Option<&str>) -> String {
         }
         None => tool.to_owned(),
     }
+}
+
+/// The stdin user message of a turn: its text plus image/document blocks for attached images
+/// and PDFs (base64). Other attachments (and unreadable ones) are named in the text with their
+/// path, so the model can read them with its tools.
+fn turn_message(turn: &UserTurn) -> Value {
+    use base64::Engine as _;
+    let mut text = turn.text.clone();
+    let mut blocks = Vec::new();
+    for a in &turn.attachments {
+        let inline = isomux_core::files::is_image(&a.mime) || a.mime == "application/pdf";
+        let data = if inline {
+            match std::fs::read(&a.path) {
+                Ok(bytes) => Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                Err(e) => {
+                    tracing::warn!(path = %a.path.display(), error = %e, "unreadable attachment");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        match data {
+            Some(data) if a.mime == "application/pdf" => blocks.push(stdin::Attachment::Document {
+                media_type: a.mime.clone(),
+                data,
+                title: Some(a.name.clone()),
+            }),
+            Some(data) => blocks.push(stdin::Attachment::Image {
+                media_type: a.mime.clone(),
+                data,
+            }),
+            None => text.push_str(&format!(
+                "\n[Attached file {} ({}) is at {}; read it with your tools.]",
+                a.name,
+                a.mime,
+                a.path.display()
+            )),
+        }
+    }
+    stdin::user_message(&text, &blocks)
 }
 
 #[cfg(test)]

@@ -432,7 +432,20 @@ impl Session {
                 if let Some(thread) = self.normalizer.thread_id().map(str::to_owned) {
                     self.interrupt_pending = false;
                     self.awaiting_turn = true;
-                    let input = [UserInput::Text(turn.text)];
+                    let mut input = vec![UserInput::Text(turn.text)];
+                    for a in turn.attachments {
+                        if isomux_core::files::is_image(&a.mime) {
+                            input
+                                .push(UserInput::LocalImage(a.path.to_string_lossy().into_owned()));
+                        } else if let Some(UserInput::Text(text)) = input.first_mut() {
+                            text.push_str(&format!(
+                                "\n[Attached file {} ({}) is at {}; read it with your tools.]",
+                                a.name,
+                                a.mime,
+                                a.path.display()
+                            ));
+                        }
+                    }
                     self.request(Expect::TurnStart, |id| rpc::turn_start(id, &thread, &input));
                 }
             }

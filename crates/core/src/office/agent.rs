@@ -2,7 +2,7 @@
 //! backend's normalized events become log entries, deltas, state changes and usage.
 
 use super::actor::{Internal, Office};
-use crate::backend::{NormalizedEvent, SessionCommand, SessionSpec, UserTurn};
+use crate::backend::{NormalizedEvent, SessionCommand, SessionSpec, TurnAttachment, UserTurn};
 use crate::domain::{AgentRecord, AgentRuntime, QueuedItem};
 use crate::ids::new_id;
 use crate::permission::Decision;
@@ -384,22 +384,30 @@ impl Office {
         };
         match self.store.deliver_turn(id, &turn.message_ids, &entry) {
             Ok(entry) => {
+                let user_turn = UserTurn {
+                    lines: turn.lines.clone(),
+                    text: turn.text.clone(),
+                    attachments: turn
+                        .attachments
+                        .iter()
+                        .map(|name| TurnAttachment {
+                            name: name.clone(),
+                            path: crate::files::agent_dir(&self.config.data_dir, id).join(name),
+                            mime: crate::files::mime_for_name(name).to_owned(),
+                        })
+                        .collect(),
+                };
                 let a = self.agents.get_mut(id).expect("checked above");
                 a.rec.turn_open = true;
                 a.asked = false;
                 a.interrupted_by = None;
-                a.inflight = Some(UserTurn {
-                    lines: turn.lines.clone(),
-                    text: turn.text.clone(),
-                });
+                a.inflight = Some(user_turn.clone());
                 a.replayed = false;
                 let queue = a.queue.items().iter().map(to_proto::queued).collect();
-                let sent = a.session.as_ref().map(|tx| {
-                    tx.try_send(SessionCommand::Send(UserTurn {
-                        lines: turn.lines.clone(),
-                        text: turn.text.clone(),
-                    }))
-                });
+                let sent = a
+                    .session
+                    .as_ref()
+                    .map(|tx| tx.try_send(SessionCommand::Send(user_turn)));
                 self.emit(ServerMessage::LogEntry {
                     agent_id: id.clone(),
                     entry,

@@ -314,13 +314,36 @@ impl Office {
             ));
         }
         let text = m.text.trim_end().to_owned();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && m.attachments.is_empty() {
             return Err(CoreError::InvalidBody("text must not be empty".into()));
         }
         if text.len() > MAX_TEXT {
             return Err(CoreError::InvalidBody(format!(
                 "text is longer than {MAX_TEXT} bytes; attach a file instead"
             )));
+        }
+        for name in &m.attachments {
+            if !crate::files::valid_name(name) {
+                return Err(CoreError::InvalidBody(format!(
+                    "attachment {name:?} is not an uploaded file name (upload it first with \
+                     POST /api/agents/{id}/uploads and use the returned name)"
+                )));
+            }
+            if !crate::files::agent_dir(&self.config.data_dir, &id)
+                .join(name)
+                .is_file()
+            {
+                return Err(CoreError::InvalidBody(format!(
+                    "attachment {name} was not uploaded to this agent (POST \
+                     /api/agents/{id}/uploads first)"
+                )));
+            }
+        }
+        let mut attachments: Vec<String> = Vec::new();
+        for name in m.attachments {
+            if !attachments.contains(&name) {
+                attachments.push(name);
+            }
         }
         let now = crate::time::now_ms();
         self.dedupe.retain(|_, (_, t)| now - *t < DEDUPE_MS);
@@ -356,6 +379,7 @@ impl Office {
             sender,
             text,
             created_at: now,
+            attachments,
         };
         // Durable before acknowledged: the message is in SQLite before we answer.
         self.store.enqueue(&id, &item)?;

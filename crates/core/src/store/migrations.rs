@@ -89,6 +89,10 @@ pub const MIGRATIONS: &[&str] = &[
         revoked_at  INTEGER
     );
     "#,
+    // 2: attachments of queued messages (JSON array of stored file names).
+    r#"
+    ALTER TABLE queue ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+    "#,
 ];
 
 #[cfg(test)]
