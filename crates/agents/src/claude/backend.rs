@@ -64,10 +64,11 @@ impl Backend for ClaudeBackend {
                 || INSTALL_HINT.to_owned(),
                 |b| format!("Claude Code at {}", b.display()),
             )),
-            // Only what this driver does today: no fork, no images, no skills/MCP wiring yet.
+            // Only what this driver does today: no fork, no skills/MCP wiring yet.
             capabilities: Capabilities {
                 hooks: true,
                 approvals: true,
+                images: true,
                 interrupt: true,
                 resume: true,
                 ..Capabilities::default()
