@@ -355,6 +355,11 @@ pub struct Capabilities {
     pub resume: bool,
     pub skills: bool,
     pub mcp: bool,
+    /// The office's safety rules see only part of this backend's tool calls: it runs some
+    /// commands (e.g. codex's "known-safe" read-only ones such as `cat`) without asking, so
+    /// rules such as the secret-file read ban cannot block them. Published for the UI to show,
+    /// so parity with a fully covered backend is never implied (design §12).
+    pub safety_partial: bool,
 }
 
 /// A backend as the spawn dialog sees it.

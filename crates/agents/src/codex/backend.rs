@@ -77,6 +77,11 @@ impl Backend for CodexBackend {
                 approvals: true,
                 interrupt: true,
                 resume: true,
+                // Measured by tests/tests/codex_safety_coverage.rs against codex 0.169.0: under
+                // `untrusted` it asks about every command it runs (even `ls`, `cat .env`), so the
+                // safety rules see them all. Set this (and say why in `detail`) if a codex
+                // upgrade changes that table.
+                safety_partial: false,
                 ..Capabilities::default()
             },
             models: MODELS.iter().map(|m| (*m).to_owned()).collect(),
