@@ -265,6 +265,16 @@ impl Office {
         tokio::spawn(async move {
             match backend.start(spec).await {
                 Ok(mut handle) => {
+                    // What the backend reported while starting (its session/thread id) is
+                    // applied before the session counts as started, so the id is persisted
+                    // before the first turn is sent (design §10).
+                    while let Ok(event) = handle.events.try_recv() {
+                        let _ = tx.send(Internal::Backend {
+                            agent_id: agent_id.clone(),
+                            generation,
+                            event,
+                        });
+                    }
                     let _ = tx.send(Internal::SessionStarted {
                         agent_id: agent_id.clone(),
                         generation,
