@@ -577,3 +577,72 @@ async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(&work)?;
+    let server = AnthropicServer::start(Script::new().otherwise(Reply::Echo));
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    let ada = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
+                   "model": "claude-sonnet-5"}),
+        )
+        .await?
+        .ok()?;
+    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "first M-1"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the first turn's end", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    assert_eq!(server.model_requests()[0].body["model"], "claude-sonnet-5");
+    let before = children_matching(&work, "--output-format");
+    assert_eq!(before.len(), 1);
+    c.patch(
+        &format!("/api/agents/{id}"),
+        json!({"model": "claude-opus-4-8"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the agent asleep", |ev| {
+        is(ev, "agent_state", &id) && ev["state"] == "sleeping"
+    })
+    .await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "second M-2"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the second turn's end", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    let last = server.model_requests().last().cloned().unwrap();
+    assert_eq!(
+        last.body["model"], "claude-opus-4-8",
+        "the new model is used"
+    );
+    assert!(last.contains("first M-1"), "the same session continues");
+    let after = children_matching(&work, "--output-format");
+    assert_eq!(after.len(), 1);
+    assert_ne!(before, after, "a new CLI process");
+    running.stop().await?;
+    Ok(())
+}

@@ -45,6 +45,9 @@ pub enum Input {
     SessionExited { replay: bool },
     /// Close the session (new conversation, delete, shutdown).
     Close,
+    /// Settings baked into the CLI at spawn changed (model, effort, cwd, prompt): restart the
+    /// session at the next idle point; the next turn resumes it with the new settings.
+    Restart,
 }
 
 /// What the actor must do.
@@ -68,6 +71,8 @@ pub enum Effect {
 pub struct TurnFlow {
     pub session: SessionPhase,
     pub turn: TurnPhase,
+    /// A restart waits for the running turn to end.
+    pub restart_pending: bool,
 }
 
 impl TurnFlow {
@@ -101,6 +106,17 @@ impl TurnFlow {
             Input::TurnFinished => {
                 if self.turn != TurnPhase::Idle {
                     self.turn = TurnPhase::Idle;
+                    self.restart_if_pending(&mut fx);
+                    self.flow(queue_nonempty, &mut fx);
+                }
+            }
+            Input::Restart => {
+                if self.session == SessionPhase::None {
+                    return fx;
+                }
+                self.restart_pending = true;
+                if self.turn == TurnPhase::Idle {
+                    self.restart_if_pending(&mut fx);
                     self.flow(queue_nonempty, &mut fx);
                 }
             }
@@ -138,6 +154,17 @@ impl TurnFlow {
             }
         }
         fx
+    }
+
+    /// Closes the session for a pending restart (only called when no turn runs).
+    fn restart_if_pending(&mut self, fx: &mut Vec<Effect>) {
+        if self.restart_pending {
+            self.restart_pending = false;
+            if self.session != SessionPhase::None {
+                self.session = SessionPhase::None;
+                fx.push(Effect::CloseSession);
+            }
+        }
     }
 
     /// Lets the queue flow when nothing runs.
@@ -179,6 +206,7 @@ mod tests {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Running,
+            ..TurnFlow::default()
         };
         assert_eq!(f.handle(Input::MessageQueued, true), vec![]);
         assert_eq!(f.handle(Input::TurnFinished, true), vec![DeliverQueue]);
@@ -192,6 +220,7 @@ mod tests {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Idle,
+            ..TurnFlow::default()
         };
         assert_eq!(f.handle(Input::InterruptRequested, false), vec![]);
         f.turn = TurnPhase::Running;
@@ -209,6 +238,7 @@ mod tests {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Running,
+            ..TurnFlow::default()
         };
         assert_eq!(
             f.handle(Input::SessionExited { replay: false }, true),
@@ -217,6 +247,7 @@ mod tests {
         let mut g = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Idle,
+            ..TurnFlow::default()
         };
         assert_eq!(
             g.handle(Input::SessionExited { replay: true }, false),
@@ -230,6 +261,7 @@ mod tests {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Running,
+            ..TurnFlow::default()
         };
         assert_eq!(
             f.handle(Input::SessionExited { replay: true }, true),
@@ -248,6 +280,7 @@ mod tests {
         let mut g = TurnFlow {
             session: SessionPhase::Starting,
             turn: TurnPhase::Replaying,
+            ..TurnFlow::default()
         };
         assert_eq!(g.handle(Input::SessionFailed, true), vec![MarkTurnLost]);
         assert_eq!(g, TurnFlow::default());
@@ -255,6 +288,7 @@ mod tests {
         let mut h = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Interrupting,
+            ..TurnFlow::default()
         };
         assert_eq!(
             h.handle(Input::SessionExited { replay: true }, false),
@@ -277,6 +311,7 @@ mod tests {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Running,
+            ..TurnFlow::default()
         };
         assert_eq!(
             f.handle(Input::Close, true),
@@ -288,10 +323,36 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_waits_for_the_running_turn() {
+        let mut f = TurnFlow {
+            session: SessionPhase::Live,
+            turn: TurnPhase::Running,
+            restart_pending: false,
+        };
+        assert_eq!(f.handle(Input::Restart, false), vec![]);
+        // The turn ends with a message waiting: close, then start afresh for it.
+        assert_eq!(
+            f.handle(Input::TurnFinished, true),
+            vec![CloseSession, StartSession]
+        );
+        assert!(!f.restart_pending);
+        let mut idle = TurnFlow {
+            session: SessionPhase::Live,
+            ..TurnFlow::default()
+        };
+        assert_eq!(idle.handle(Input::Restart, false), vec![CloseSession]);
+        assert_eq!(idle.session, SessionPhase::None);
+        // Nothing to restart when no CLI runs.
+        let mut asleep = TurnFlow::default();
+        assert_eq!(asleep.handle(Input::Restart, true), vec![]);
+    }
+
+    #[test]
     fn stale_turn_finished_is_ignored() {
         let mut f = TurnFlow {
             session: SessionPhase::Live,
             turn: TurnPhase::Idle,
+            ..TurnFlow::default()
         };
         assert_eq!(f.handle(Input::TurnFinished, true), vec![]);
     }

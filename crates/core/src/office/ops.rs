@@ -271,8 +271,20 @@ impl Office {
                 agent: to_proto::agent(self.agents.get(&id).expect("exists")),
             })));
         }
+        // The CLI got these at spawn: restart it (at the next idle point) to apply them.
+        let respawn = next.model != current.model
+            || next.effort != current.effort
+            || next.cwd != current.cwd
+            || next.prompt != current.prompt;
         self.store.update_agent(&next)?;
         self.agent_mut(&id)?.rec = next;
+        if respawn {
+            self.agent_input(&id, Input::Restart);
+            let a = self.agent_mut(&id)?;
+            if a.session.is_none() && !a.flow.is_busy() && a.rt.state == AgentState::Idle {
+                self.set_state(&id, AgentState::Sleeping, None);
+            }
+        }
         self.emit_agent(&id);
         Ok(OpOutput::Agent(Box::new(AgentBody {
             agent: to_proto::agent(self.agents.get(&id).expect("exists")),
