@@ -71,6 +71,7 @@ pub async fn start(data_dir: Option<PathBuf>) -> Result<(Desktop, Running)> {
         // the headless server instead.
         ui: Some(isomux_server::UiSource::Placeholder),
         backends: None,
+        max_live_sessions: None,
     })
     .await?;
     let auth = AuthStore::open(&datadir::db_path(&running.data_dir))?;

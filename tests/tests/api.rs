@@ -685,3 +685,85 @@ async fn permission_modes_answer_approvals() -> anyhow::Result<()> {
     office.running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_live_session_cap_puts_the_least_recent_idle_agent_to_sleep() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = isomux::app::start(isomux::app::ServeOptions {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: Some(dir.path().join("home")),
+        ui: Some(isomux_server::UiSource::Placeholder),
+        max_live_sessions: Some(2),
+        ..Default::default()
+    })
+    .await?;
+    let link = running.owner_link.clone().unwrap();
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    let cwd = dir.path().to_string_lossy().into_owned();
+    let mut ids = vec![c.agent_id("Demo").await?];
+    for name in ["Ann", "Ben"] {
+        let a = c
+            .post(
+                "/api/agents",
+                json!({"name": name, "backend": "demo", "cwd": cwd}),
+            )
+            .await?
+            .ok()?;
+        ids.push(a["agent"]["id"].as_str().unwrap().to_owned());
+    }
+    let mut ws = c.ws().await?;
+    for id in &ids {
+        c.post(&format!("/api/agents/{id}/messages"), json!({"text": "hi"}))
+            .await?
+            .ok()?;
+        ws.until("the turn's end", |ev| {
+            is(ev, "agent_state", id) && ev["state"] == "idle"
+        })
+        .await?;
+    }
+    let state = c.get("/api/state").await?.ok()?;
+    let state_of = |id: &str| {
+        state["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["state"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        state_of(&ids[0]),
+        "sleeping",
+        "the least recently active sleeps"
+    );
+    assert_eq!(state_of(&ids[1]), "idle");
+    assert_eq!(state_of(&ids[2]), "idle");
+    // The sleeper wakes on its next message (and someone else goes to sleep).
+    c.post(
+        &format!("/api/agents/{}/messages", ids[0]),
+        json!({"text": "again"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the sleeper's reply", |ev| {
+        is(ev, "log_entry", &ids[0])
+            && ev["entry"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("again"))
+    })
+    .await?;
+    let state = c.get("/api/state").await?.ok()?;
+    let ann = state["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == ids[1].as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ann["state"], "sleeping",
+        "now Ann was the least recently active"
+    );
+    running.stop().await?;
+    Ok(())
+}

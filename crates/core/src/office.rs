@@ -79,6 +79,9 @@ pub struct OfficeConfig {
     pub demo_cwd: String,
     /// The office's plain-HTTP loopback URL, given to agents as `ISOMUX_URL`.
     pub office_url: String,
+    /// At most this many live backend sessions (CLIs take hundreds of MB each); starting one more
+    /// puts the least recently active idle agent to sleep. 0: no cap.
+    pub max_live_sessions: usize,
 }
 
 /// Where a connection looks, sent by clients over the socket.

@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+/// Live CLI sessions kept at once unless configured (design §12: 200–700 MB each).
+pub const DEFAULT_MAX_LIVE_SESSIONS: usize = 8;
+
 /// Meta key where the server records the URL that invite links use.
 pub const PUBLIC_URL_KEY: &str = "server.public_url";
 
@@ -27,6 +30,8 @@ pub struct ServeOptions {
     pub ui: Option<UiSource>,
     /// The backends to offer (default: every backend of this build, `isomux_agents::all()`).
     pub backends: Option<Vec<Arc<dyn Backend>>>,
+    /// Cap on live CLI sessions (default `$ISOMUX_MAX_LIVE_CLIS`, else 8; 0: no cap).
+    pub max_live_sessions: Option<usize>,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -48,6 +53,7 @@ impl Default for ServeOptions {
             allow_plain_http: false,
             ui: None,
             backends: None,
+            max_live_sessions: None,
         }
     }
 }
@@ -150,6 +156,12 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             seed_demo: true,
             demo_cwd,
             office_url: url.clone(),
+            max_live_sessions: opts.max_live_sessions.unwrap_or_else(|| {
+                std::env::var("ISOMUX_MAX_LIVE_CLIS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(DEFAULT_MAX_LIVE_SESSIONS)
+            }),
         },
         store,
         opts.backends.clone().unwrap_or_else(isomux_agents::all),

@@ -80,6 +80,7 @@ fn main() {
             allow_plain_http,
             ui: None,
             backends: None,
+            max_live_sessions: None,
         }),
         Command::Invite {
             owner,

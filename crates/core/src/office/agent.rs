@@ -73,6 +73,8 @@ pub(crate) struct LiveAgent {
     pub last_exit: Option<(Option<i32>, String)>,
     /// Answers given to orphaned approvals, waiting for the replayed request.
     pub remembered: Vec<RememberedAnswer>,
+    /// When a turn last started or ended (unix ms), to pick who sleeps under the live cap.
+    pub last_active: i64,
 }
 
 /// The watchdog replays a turn only while the CLI died fewer than this many times mid-turn
@@ -100,6 +102,7 @@ impl LiveAgent {
             crashes: Vec::new(),
             last_exit: None,
             remembered: Vec::new(),
+            last_active: 0,
         }
     }
 }
@@ -192,7 +195,39 @@ impl Office {
         }
     }
 
+    /// Under the live-session cap, puts the least recently active idle agent to sleep (its
+    /// CLI is resumed lazily on its next message).
+    fn make_room_for(&mut self, id: &AgentId) {
+        let cap = self.config.max_live_sessions;
+        if cap == 0 {
+            return;
+        }
+        let live = self
+            .agents
+            .values()
+            .filter(|a| &a.rec.id != id && a.flow.session != crate::turn::SessionPhase::None)
+            .count();
+        if live < cap {
+            return;
+        }
+        let victim = self
+            .agents
+            .values()
+            .filter(|a| &a.rec.id != id && a.session.is_some() && !a.flow.is_busy())
+            .min_by_key(|a| a.last_active)
+            .map(|a| a.rec.id.clone());
+        match victim {
+            Some(v) => {
+                tracing::info!(agent = %v, cap, "live-session cap reached: putting an idle agent to sleep");
+                self.agent_input(&v, Input::Close);
+                self.set_state(&v, AgentState::Sleeping, None);
+            }
+            None => tracing::warn!(cap, "live-session cap reached but every agent is busy"),
+        }
+    }
+
     fn start_session(&mut self, id: &AgentId) {
+        self.make_room_for(id);
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
@@ -411,6 +446,7 @@ impl Office {
                 a.rec.turn_open = true;
                 a.asked = false;
                 a.interrupted_by = None;
+                a.last_active = crate::time::now_ms();
                 a.inflight = Some(user_turn.clone());
                 a.replayed = false;
                 let queue = a.queue.items().iter().map(to_proto::queued).collect();
@@ -592,6 +628,7 @@ impl Office {
         a.rec.turn_open = false;
         a.tools.clear();
         a.inflight = None;
+        a.last_active = crate::time::now_ms();
         let asked = a.asked;
         let approvals_left = !a.approvals.is_empty();
         // One write for the end of the turn: `turn_open` and the usage totals.
