@@ -1,6 +1,6 @@
 //! The root component: creates and provides the store, starts the transport, keeps `body.dark`,
 //! the URL hash (`#/agent/<id>`, so a phone's back button leaves a chat) and our presence in
-//! sync, and picks the page.
+//! sync, handles the office keyboard shortcuts, and picks the page.
 
 use crate::pages::chat::Chat;
 use crate::pages::office::Office;
@@ -11,6 +11,7 @@ use crate::transport;
 use isomux_protocol::{AgentId, ClientMessage, View};
 use leptos::ev;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// What fills the screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +40,7 @@ pub fn App() -> impl IntoView {
     transport::start(store);
     sync_presence(store);
     sync_hash(store);
+    keyboard(store);
 
     let page = Memo::new(move |_| {
         store.state.with(|s| match s.auth {
@@ -128,6 +130,73 @@ fn sync_hash(store: Store) {
         let id = read_hash();
         if store.state.with_untracked(|s| s.focused != id) {
             store.focus(id.filter(|id| store.state.with_untracked(|s| s.agent(id).is_some())));
+        }
+    });
+    on_cleanup(move || listener.remove());
+}
+
+/// Keyboard shortcuts (Esc in a chat is the chat's own). Office: Tab / Shift+Tab cycle rooms,
+/// 1–8 open the agent at that desk. Chat: Tab / Shift+Tab cycle the room's awake agents.
+/// Ignored while typing in a field, except Tab in an empty composer.
+fn keyboard(store: Store) {
+    let listener = window_event_listener(ev::keydown, move |ev| {
+        if ev.default_prevented() || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let key = ev.key();
+        let tab = key == "Tab";
+        if let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            let editable = el
+                .dyn_ref::<web_sys::HtmlElement>()
+                .is_some_and(|h| h.is_content_editable());
+            let typing =
+                editable || matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT");
+            let empty_composer = el.id() == "composer"
+                && el
+                    .dyn_ref::<web_sys::HtmlTextAreaElement>()
+                    .is_some_and(|t| t.value().is_empty());
+            if typing && !(tab && empty_composer) {
+                return;
+            }
+        }
+        // A dialog owns the keyboard while it is open.
+        if document()
+            .query_selector("#spawn-dialog")
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return;
+        }
+        let forward = !ev.shift_key();
+        let (signed_in, in_chat) = store
+            .state
+            .with_untracked(|s| (s.auth == Auth::SignedIn, s.focused.is_some()));
+        if !signed_in {
+            return;
+        }
+        if in_chat {
+            if tab && let Some(next) = store.state.with_untracked(|s| s.cycle_agent(forward)) {
+                ev.prevent_default();
+                store.focus(Some(next));
+            }
+            return;
+        }
+        if tab {
+            if store.state.with_untracked(|s| s.rooms.len() > 1) {
+                ev.prevent_default();
+                store.state.update(|s| {
+                    s.cycle_room(forward);
+                });
+            }
+        } else if let Some(desk) = key.parse::<u8>().ok().filter(|d| (1..=8).contains(d))
+            && let Some(id) = store.state.with_untracked(|s| s.desk_agent(desk))
+        {
+            ev.prevent_default();
+            store.focus(Some(id));
         }
     });
     on_cleanup(move || listener.remove());

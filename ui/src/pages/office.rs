@@ -1,5 +1,6 @@
 //! The office view: header with the office name, room doors (tabs) and the dark-mode switch,
-//! the isometric room, and the spawn dialog for a clicked free desk.
+//! the isometric room, and the spawn dialog for a clicked free desk. A room tab pulses
+//! (`.room-tab.attention`) while one of its agents waits for attention.
 
 use crate::components::office_svg::OfficeScene;
 use crate::components::spawn_dialog::SpawnDialog;
@@ -55,6 +56,7 @@ pub fn Office() -> impl IntoView {
                                 <button
                                     class="room-tab"
                                     class:active=move || current.with(|c| c.as_ref() == Some(&here))
+                                    class:attention={waiting > 0}
                                     data-room-id=id.to_string()
                                     title=format!("Go to {name}")
                                     on:click=move |_| {

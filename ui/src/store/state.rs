@@ -4,8 +4,8 @@
 
 use isomux_protocol::op::responses::LogsPage;
 use isomux_protocol::{
-    Agent, AgentId, BackendInfo, DeltaKind, Entry, EntryId, Me, Office, Presence, Room, RoomId,
-    Task,
+    Agent, AgentId, AgentState, BackendInfo, DeltaKind, Entry, EntryId, Me, Office, Presence, Room,
+    RoomId, Task,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -94,6 +94,54 @@ impl State {
             }
         }
         self.focused = id;
+    }
+
+    /// Tab / Shift+Tab in the office: show the next (or previous) room, wrapping around.
+    /// Returns whether the room changed (false with fewer than two rooms).
+    pub fn cycle_room(&mut self, forward: bool) -> bool {
+        let n = self.rooms.len();
+        if n < 2 {
+            return false;
+        }
+        let at = self
+            .current_room
+            .as_ref()
+            .and_then(|c| self.rooms.iter().position(|r| &r.id == c))
+            .unwrap_or(0);
+        let next = if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        };
+        self.current_room = Some(self.rooms[next].id.clone());
+        true
+    }
+
+    /// Keys 1–8 in the office: the agent at that desk of the current room.
+    pub fn desk_agent(&self, desk: u8) -> Option<AgentId> {
+        let room = self.current_room.as_ref()?;
+        self.agent_at(room, desk).map(|a| a.id.clone())
+    }
+
+    /// Tab / Shift+Tab in a chat: the next (or previous) agent by desk in the focused agent's
+    /// room, skipping sleeping ones; `None` when there is no other such agent.
+    pub fn cycle_agent(&self, forward: bool) -> Option<AgentId> {
+        let current = self.agent(self.focused.as_ref()?)?;
+        let mut ring: Vec<&Agent> = self
+            .agents
+            .iter()
+            .filter(|a| a.room_id == current.room_id)
+            .filter(|a| a.id == current.id || a.state != AgentState::Sleeping)
+            .collect();
+        ring.sort_by_key(|a| a.desk);
+        let n = ring.len();
+        let at = ring.iter().position(|a| a.id == current.id)?;
+        let next = if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        };
+        (next != at).then(|| ring[next].id.clone())
     }
 
     /// Start keeping a log for an agent (before its first page arrives, so no entry is missed).

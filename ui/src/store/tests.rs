@@ -261,3 +261,69 @@ fn session_expired_signs_out() {
     apply(&mut s, msg(json!({"type": "session_expired"})));
     assert_eq!(s.auth, Auth::SignedOut);
 }
+
+#[test]
+fn tab_cycles_rooms_in_position_order_and_wraps() {
+    let mut s = loaded();
+    assert_eq!(s.current_room, Some("rm_1".into()));
+    assert!(s.cycle_room(true));
+    assert_eq!(s.current_room, Some("rm_2".into()));
+    assert!(s.cycle_room(true));
+    assert_eq!(s.current_room, Some("rm_1".into()));
+    assert!(s.cycle_room(false));
+    assert_eq!(s.current_room, Some("rm_2".into()));
+    apply(
+        &mut s,
+        msg(json!({"type": "room_removed", "room_id": "rm_2"})),
+    );
+    assert!(!s.cycle_room(true), "one room: nothing to cycle");
+    assert_eq!(s.current_room, Some("rm_1".into()));
+}
+
+#[test]
+fn digit_keys_pick_the_agent_at_a_desk_of_the_current_room() {
+    let mut s = loaded();
+    assert_eq!(s.desk_agent(1), Some(ag("ag_1")));
+    assert_eq!(s.desk_agent(2), Some(ag("ag_2")));
+    assert_eq!(s.desk_agent(3), None, "an empty desk");
+    s.current_room = Some("rm_2".into());
+    assert_eq!(s.desk_agent(1), None, "another room");
+}
+
+#[test]
+fn tab_in_a_chat_cycles_awake_agents_of_the_room() {
+    let mut s = loaded();
+    let mut third = agent("ag_3", 5);
+    third["state"] = json!("sleeping");
+    apply(&mut s, msg(json!({"type": "agent_added", "agent": third})));
+    let mut fourth = agent("ag_4", 4);
+    fourth["state"] = json!("thinking");
+    apply(&mut s, msg(json!({"type": "agent_added", "agent": fourth})));
+    let mut elsewhere = agent("ag_5", 3);
+    elsewhere["room_id"] = json!("rm_2");
+    apply(
+        &mut s,
+        msg(json!({"type": "agent_added", "agent": elsewhere})),
+    );
+
+    assert_eq!(s.cycle_agent(true), None, "no chat open");
+    s.focus(Some(ag("ag_1")));
+    assert_eq!(s.cycle_agent(true), Some(ag("ag_2")));
+    assert_eq!(
+        s.cycle_agent(false),
+        Some(ag("ag_4")),
+        "wraps, skips sleeping ag_3"
+    );
+    s.focus(Some(ag("ag_4")));
+    assert_eq!(
+        s.cycle_agent(true),
+        Some(ag("ag_1")),
+        "skips sleeping, wraps"
+    );
+    // A sleeping focused agent still cycles to the awake ones.
+    s.focus(Some(ag("ag_3")));
+    assert_eq!(s.cycle_agent(false), Some(ag("ag_4")));
+    // Alone (awake) in its room: nothing to cycle to.
+    s.focus(Some(ag("ag_5")));
+    assert_eq!(s.cycle_agent(true), None);
+}
