@@ -646,3 +646,80 @@ async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result
     running.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn tokens_and_secret_env_values_never_reach_the_log() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let cli_home = dir.path().join("cli-home");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&cli_home)?;
+    std::fs::create_dir_all(&work)?;
+    let server = AnthropicServer::start(
+        Script::new()
+            .then(Reply::shell(
+                "env | grep -E 'ISOMUX_AGENT_TOKEN|MY_SERVICE_TOKEN'",
+            ))
+            .on_tool_result(Reply::text("Printed the environment.")),
+    );
+    let running = start_office(&home).await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    office_env(&c, &server, &cli_home).await?;
+    // A secret-looking variable in the office layer.
+    let mut office = c.get("/api/office/settings").await?.ok()?["office"].clone();
+    office["env"]["MY_SERVICE_TOKEN"] = json!("supersecretvalue123");
+    c.request("PUT", "/api/office/settings", Some(office))
+        .await?
+        .ok()?;
+    let ada = c
+        .post(
+            "/api/agents",
+            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
+                   "permission_mode": "auto"}),
+        )
+        .await?
+        .ok()?;
+    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "show env"}),
+    )
+    .await?
+    .ok()?;
+    let tool = ws
+        .until("the env output", |ev| {
+            is(ev, "log_entry", &id)
+                && ev["entry"]["kind"] == "tool_call"
+                && ev["entry"]["status"] == "ok"
+        })
+        .await?;
+    // The real token, from the CLI's own environment.
+    let pid = children_matching(&work, "--output-format");
+    assert_eq!(pid.len(), 1);
+    let environ = std::fs::read(format!("/proc/{}/environ", pid[0]))?;
+    let token = String::from_utf8_lossy(&environ)
+        .split('\0')
+        .find_map(|kv| kv.strip_prefix("ISOMUX_AGENT_TOKEN=").map(str::to_owned))
+        .expect("the CLI has its token");
+    assert!(token.starts_with("isx_agent_"));
+    let out = tool["entry"]["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(out.contains("ISOMUX_AGENT_TOKEN=[redacted]"), "{out}");
+    assert!(out.contains("MY_SERVICE_TOKEN=[redacted]"), "{out}");
+    ws.until("the reply", |ev| {
+        is(ev, "log_entry", &id) && ev["entry"]["text"] == "Printed the environment."
+    })
+    .await?;
+    let stored = serde_json::to_string(&c.logs(&id).await?)?;
+    assert!(!stored.contains(&token), "the token is not stored");
+    assert!(
+        !stored.contains("supersecretvalue123"),
+        "the secret is not stored"
+    );
+    running.stop().await?;
+    Ok(())
+}

@@ -18,6 +18,7 @@ pub mod office;
 pub mod permission;
 pub mod prompt;
 pub mod queue;
+pub mod redact;
 pub mod safety;
 pub mod store;
 pub mod time;

@@ -498,8 +498,8 @@ impl Office {
                 }
             }
             NormalizedEvent::TurnStarted => self.set_state(id, AgentState::Thinking, None),
-            NormalizedEvent::TextDelta(t) => self.delta(id, DeltaKind::Text, t),
-            NormalizedEvent::ThinkingDelta(t) => self.delta(id, DeltaKind::Thinking, t),
+            NormalizedEvent::TextDelta(t) => self.delta(id, DeltaKind::Text, &t),
+            NormalizedEvent::ThinkingDelta(t) => self.delta(id, DeltaKind::Thinking, &t),
             NormalizedEvent::AssistantText(text) => {
                 let open = a.open_text.take();
                 self.finished_block(id, open, EntryBody::Assistant { text });
@@ -650,7 +650,7 @@ impl Office {
         }
     }
 
-    fn delta(&mut self, id: &AgentId, kind: DeltaKind, text: String) {
+    fn delta(&mut self, id: &AgentId, kind: DeltaKind, text: &str) {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
@@ -662,16 +662,18 @@ impl Office {
             id: new_id("en").into(),
             text: String::new(),
         });
-        block.text.push_str(&text);
+        block.text.push_str(text);
         let entry_id = block.id.clone();
         let conversation_id = a.rec.conversation_id.clone();
         let state = a.rt.state;
+        let secrets = self.secrets_for(id);
+        let delta = crate::redact::text(text, &secrets).into_owned();
         self.emit(ServerMessage::LogDelta {
             agent_id: id.clone(),
             entry_id,
             conversation_id,
             kind,
-            delta: text,
+            delta,
         });
         if state != AgentState::Thinking {
             self.set_state(id, AgentState::Thinking, None);
@@ -705,6 +707,7 @@ impl Office {
 
     /// Persists an entry of the agent's current conversation and broadcasts it.
     pub(crate) fn write_entry(&mut self, id: &AgentId, entry_id: EntryId, body: EntryBody) {
+        let secrets = self.secrets_for(id);
         let Some(a) = self.agents.get(id) else {
             return;
         };
@@ -712,7 +715,7 @@ impl Office {
             id: entry_id,
             conversation_id: a.rec.conversation_id.clone(),
             ts: crate::time::now_ms(),
-            body,
+            body: crate::redact::body(body, &secrets),
         };
         match self.store.upsert_entry(&new) {
             Ok(entry) => self.emit(ServerMessage::LogEntry {
@@ -721,6 +724,16 @@ impl Office {
             }),
             Err(e) => tracing::error!(agent = %id, error = %e, "could not store an entry"),
         }
+    }
+
+    /// The secret values an agent's entries must not show: its office and room environment's
+    /// secret-looking values (office tokens are masked by their shape).
+    fn secrets_for(&self, id: &AgentId) -> Vec<String> {
+        let room = self
+            .agents
+            .get(id)
+            .and_then(|a| self.rooms.iter().find(|r| r.id == a.rec.room_id));
+        crate::redact::secret_values(std::iter::once(&self.office.env).chain(room.map(|r| &r.env)))
     }
 
     pub(crate) fn system_entry(&mut self, id: &AgentId, text: &str) {
