@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 pub mod browser;
+pub mod claude_office;
 pub mod model_server;
 pub mod process;
 

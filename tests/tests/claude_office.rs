@@ -3,45 +3,11 @@
 //! tool call approved over REST by a second connection, a destructive command denied by the
 //! safety rules, and a restart after which the same backend session continues.
 
-use isomux_agents::claude::ClaudeBackend;
-use isomux_agents::demo::DemoBackend;
-use isomux_core::backend::Backend;
+use isomux_tests::claude_office::{office_env, start_office};
 use isomux_tests::model_server::{AnthropicServer, Reply, Script};
-use isomux_tests::process::{children_matching, cli_bin};
+use isomux_tests::process::children_matching;
 use isomux_tests::{Client, is};
-use serde_json::{Value, json};
-use std::path::Path;
-use std::sync::Arc;
-
-async fn start_office(home: &Path) -> anyhow::Result<isomux::app::Running> {
-    let claude: Arc<dyn Backend> = Arc::new(ClaudeBackend::with_bin(cli_bin("claude")?));
-    isomux::app::start(isomux::app::ServeOptions {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: Some(home.to_path_buf()),
-        ui: Some(isomux_server::UiSource::Placeholder),
-        backends: Some(vec![claude, Arc::new(DemoBackend::default())]),
-        ..Default::default()
-    })
-    .await
-}
-
-/// Points every agent's CLI at the model server through the office environment layer.
-async fn office_env(c: &Client, server: &AnthropicServer, cli_home: &Path) -> anyhow::Result<()> {
-    let mut env = serde_json::Map::new();
-    for (k, v) in server.claude_env() {
-        env.insert(k, Value::String(v));
-    }
-    env.insert("HOME".into(), json!(cli_home.to_string_lossy()));
-    env.insert("DISABLE_AUTOUPDATER".into(), json!("1"));
-    c.request(
-        "PUT",
-        "/api/office/settings",
-        Some(json!({"prompt": "Office rule: marker OR-5512.", "env": env})),
-    )
-    .await?
-    .ok()?;
-    Ok(())
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<()> {

@@ -3,15 +3,10 @@
 //! attachments reaching the demo agent and the real `claude` (as base64 image/document blocks
 //! in the model request).
 
-use isomux_agents::claude::ClaudeBackend;
-use isomux_agents::demo::DemoBackend;
-use isomux_core::backend::Backend;
+use isomux_tests::claude_office::{office_env, start_office};
 use isomux_tests::model_server::{AnthropicServer, Reply as ModelReply, Script};
-use isomux_tests::process::cli_bin;
 use isomux_tests::{Client, Reply, TestOffice, is};
 use serde_json::{Value, json};
-use std::path::Path;
-use std::sync::Arc;
 
 /// A valid 1×1 transparent PNG.
 const PNG: &[u8] = &[
@@ -268,32 +263,6 @@ async fn uploads_are_deduplicated_served_safely_and_reach_the_demo() -> anyhow::
         "the stored user entry keeps its attachments: {logs:?}"
     );
     office.running.stop().await?;
-    Ok(())
-}
-
-async fn start_office(home: &Path) -> anyhow::Result<isomux::app::Running> {
-    let claude: Arc<dyn Backend> = Arc::new(ClaudeBackend::with_bin(cli_bin("claude")?));
-    isomux::app::start(isomux::app::ServeOptions {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: Some(home.to_path_buf()),
-        ui: Some(isomux_server::UiSource::Placeholder),
-        backends: Some(vec![claude, Arc::new(DemoBackend::default())]),
-        ..Default::default()
-    })
-    .await
-}
-
-/// Points every agent's CLI at the model server through the office environment layer.
-async fn office_env(c: &Client, server: &AnthropicServer, cli_home: &Path) -> anyhow::Result<()> {
-    let mut env = serde_json::Map::new();
-    for (k, v) in server.claude_env() {
-        env.insert(k, Value::String(v));
-    }
-    env.insert("HOME".into(), json!(cli_home.to_string_lossy()));
-    env.insert("DISABLE_AUTOUPDATER".into(), json!("1"));
-    c.request("PUT", "/api/office/settings", Some(json!({"env": env})))
-        .await?
-        .ok()?;
     Ok(())
 }
 
