@@ -1,7 +1,8 @@
 //! The built-in `demo` backend: offline and deterministic, so a newcomer sees a living office
 //! with no keys and the UI and server tests need no external tool. Each reply streams word by
 //! word, includes one simulated tool call and reports usage. Triggers anywhere in a message:
-//! `/demo approval`, `/demo slow`, `/demo tool`, `/demo error`, `/demo question`.
+//! `/demo approval`, `/demo slow`, `/demo tool`, `/demo error`, `/demo question`, and
+//! `/demo bench N [ms]` (timestamped deltas for the relay benchmark).
 
 use isomux_core::backend::{
     Backend, BackendDescription, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec,
@@ -157,6 +158,18 @@ impl Turn<'_> {
         let said = turn.lines.last().map_or("", |l| l.text.as_str()).trim();
         self.emit(NormalizedEvent::TurnStarted).await?;
         let delay = self.backend.word_delay;
+        if let Some((n, every)) = bench_args(text) {
+            // `/demo bench N [ms]`: N deltas, each carrying the wall-clock time it was emitted
+            // (`⏱<unix nanos>;`), so `cargo xtask bench relay` can time the office's relay.
+            for _ in 0..n {
+                self.pause(every).await?;
+                self.emit(NormalizedEvent::TextDelta(format!("⏱{};", unix_nanos())))
+                    .await?;
+            }
+            self.emit(NormalizedEvent::AssistantText(format!("bench: {n} stamps")))
+                .await?;
+            return Ok(usage(text, n));
+        }
         if text.contains("/demo error") {
             self.pause(delay).await?;
             self.emit(NormalizedEvent::TurnFailed {
@@ -252,6 +265,21 @@ impl Turn<'_> {
         self.stream(&reply, delay).await?;
         Ok(usage(text, reply.split(' ').count() as u64 + 7))
     }
+}
+
+/// `/demo bench N [ms]` → (N, interval), N capped at 100 000.
+fn bench_args(text: &str) -> Option<(u64, Duration)> {
+    let rest = &text[text.find("/demo bench")? + "/demo bench".len()..];
+    let mut words = rest.split_whitespace();
+    let n = words.next()?.parse::<u64>().ok()?.min(100_000);
+    let ms = words.next().and_then(|w| w.parse::<u64>().ok()).unwrap_or(10);
+    Some((n, Duration::from_millis(ms)))
+}
+
+fn unix_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn usage(input: &str, output_words: u64) -> Usage {
@@ -489,6 +517,46 @@ mod tests {
             e,
             NormalizedEvent::ToolFinished { ok: false, output, .. } if output.contains("not now")
         )));
+    }
+
+    #[test]
+    fn bench_trigger_parses_count_and_interval() {
+        assert_eq!(bench_args("hi"), None);
+        assert_eq!(bench_args("/demo bench x"), None);
+        assert_eq!(
+            bench_args("go /demo bench 5"),
+            Some((5, Duration::from_millis(10)))
+        );
+        assert_eq!(
+            bench_args("/demo bench 7 2"),
+            Some((7, Duration::from_millis(2)))
+        );
+        assert_eq!(
+            bench_args("/demo bench 999999999").map(|b| b.0),
+            Some(100_000)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bench_trigger_streams_stamped_deltas() {
+        let mut h = DemoBackend::default().start(spec()).await.unwrap();
+        h.commands
+            .send(SessionCommand::Send(turn("/demo bench 3 1")))
+            .await
+            .unwrap();
+        let evs = collect_turn(&mut h).await;
+        let stamps: Vec<u128> = evs
+            .iter()
+            .filter_map(|e| match e {
+                NormalizedEvent::TextDelta(t) => t
+                    .strip_prefix('⏱')
+                    .and_then(|t| t.strip_suffix(';'))
+                    .and_then(|t| t.parse().ok()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stamps.len(), 3, "{evs:?}");
+        assert!(stamps.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[tokio::test(start_paused = true)]

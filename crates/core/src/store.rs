@@ -428,6 +428,17 @@ impl Store {
         Ok((entries, more))
     }
 
+    /// Inserts many entries in one transaction (imports, benchmarks and large test fixtures:
+    /// one fsync instead of one per entry).
+    pub fn insert_entries(&mut self, entries: &[NewEntry]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for e in entries {
+            upsert_entry(&tx, e)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Number of stored entries (all conversations).
     pub fn count_entries(&self) -> Result<u64> {
         Ok(self
