@@ -272,7 +272,10 @@ fn bench_args(text: &str) -> Option<(u64, Duration)> {
     let rest = &text[text.find("/demo bench")? + "/demo bench".len()..];
     let mut words = rest.split_whitespace();
     let n = words.next()?.parse::<u64>().ok()?.min(100_000);
-    let ms = words.next().and_then(|w| w.parse::<u64>().ok()).unwrap_or(10);
+    let ms = words
+        .next()
+        .and_then(|w| w.parse::<u64>().ok())
+        .unwrap_or(10);
     Some((n, Duration::from_millis(ms)))
 }
 
