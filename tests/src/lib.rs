@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 pub mod browser;
 pub mod claude_office;
+pub mod codex_office;
 pub mod model_server;
 pub mod process;
 

@@ -1,10 +1,12 @@
 //! Image and PDF input: uploads (multipart, size-limited, SHA-256 deduplicated), the file
 //! route's headers and its refusal of anything but stored names, and messages with
-//! attachments reaching the demo agent and the real `claude` (as base64 image/document blocks
-//! in the model request).
+//! attachments reaching the demo agent, the real `claude` (as base64 image/document blocks
+//! in the model request) and the real `codex` (an `input_image` data URL; other files as a
+//! note with their path).
 
 use isomux_tests::claude_office::{office_env, start_office};
-use isomux_tests::model_server::{AnthropicServer, Reply as ModelReply, Script};
+use isomux_tests::codex_office::CodexOffice;
+use isomux_tests::model_server::{AnthropicServer, LastInput, Reply as ModelReply, Script};
 use isomux_tests::{Client, Reply, TestOffice, is};
 use serde_json::{Value, json};
 
@@ -331,4 +333,134 @@ async fn claude_receives_image_and_document_blocks() -> anyhow::Result<()> {
     assert_eq!(doc["source"]["media_type"], "application/pdf");
     running.stop().await?;
     Ok(())
+}
+
+/// The real `codex`: an image attachment reaches the model as an `input_image` holding a data
+/// URL of exactly the uploaded bytes (between codex's `<image name=[Image #1] path=…>` text
+/// parts); a PDF (codex has no document input) becomes a note with its path in the message
+/// text, and the agent's shell reads the file there (the human approves the command).
+#[tokio::test]
+async fn codex_receives_the_image_and_a_note_for_the_pdf() -> anyhow::Result<()> {
+    let office = CodexOffice::new(
+        Script::new()
+            .on_tool_result(ModelReply::text("A dot and a page."))
+            .otherwise(ModelReply::text("unexpected")),
+    )?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let id = office.hire(&c, "Ada", &work).await?;
+    let png = upload(&c, &id, None, "dot.png", "image/png", PNG)
+        .await?
+        .ok()?;
+    let png_name = png["file"]["name"].as_str().unwrap().to_owned();
+    let pdf = upload(&c, &id, None, "page.pdf", "application/pdf", PDF)
+        .await?
+        .ok()?;
+    let pdf_name = pdf["file"]["name"].as_str().unwrap().to_owned();
+    let files = running.data_dir.join("files").join(&id);
+    let (png_path, pdf_path) = (files.join(&png_name), files.join(&pdf_name));
+    // The model reads the PDF where the note says it is.
+    office.server.push_reply(ModelReply::shell(format!(
+        "head -c 8 '{}'",
+        pdf_path.display()
+    )));
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{id}/messages"),
+        json!({"text": "describe these", "attachments": [png_name, pdf_name]}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the approval request", |ev| {
+            is(ev, "approval_requested", &id)
+        })
+        .await;
+    let asked = office.explain(&c, &id, r).await?;
+    let approval = asked["approval_id"].as_str().unwrap().to_owned();
+    c.post(
+        &format!("/api/agents/{id}/approvals/{approval}"),
+        json!({"allow": true}),
+    )
+    .await?
+    .ok()?;
+    let r = ws
+        .until("the reply", |ev| {
+            is(ev, "log_entry", &id) && ev["entry"]["text"] == "A dot and a page."
+        })
+        .await;
+    office.explain(&c, &id, r).await?;
+
+    let requests = office.server.model_requests();
+    let first = &requests[0];
+    let user = first.body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|i| i["role"] == "user" && i.to_string().contains("describe these"))
+        .unwrap_or_else(|| panic!("no user message in {}", first.body));
+    let parts = user["content"].as_array().unwrap();
+    let kinds: Vec<&str> = parts.iter().filter_map(|p| p["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["input_text", "input_text", "input_image", "input_text"],
+        "the text, then the image wrapped in codex's <image> tags: {user}"
+    );
+    assert_eq!(
+        parts[1]["text"],
+        format!("<image name=[Image #1] path=\"{}\">", png_path.display()),
+        "{user}"
+    );
+    assert_eq!(parts[3]["text"], "</image>");
+    let url = parts[2]["image_url"].as_str().unwrap_or_default();
+    let data = url
+        .strip_prefix("data:image/png;base64,")
+        .unwrap_or_else(|| panic!("a PNG data URL: {url}"));
+    assert_eq!(base64_decode(data), PNG, "the same bytes as the upload");
+    let text = parts[0]["text"].as_str().unwrap();
+    assert!(text.starts_with("[Nil] describe these"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "[Attached file {pdf_name} (application/pdf) is at {}; read it with your tools.]",
+            pdf_path.display()
+        )),
+        "the PDF is named with its path: {text}"
+    );
+    assert!(
+        !first.contains("JVBERi0"),
+        "the PDF's bytes are not inlined (codex has no document input): {}",
+        first.body
+    );
+    let read = requests
+        .iter()
+        .find_map(|r| match r.last_input() {
+            LastInput::ToolResult { content, .. } => Some(content),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no tool result: {}", office.server.summary()));
+    assert!(read.contains("%PDF-1.4"), "the agent read the PDF: {read}");
+    running.stop().await?;
+    Ok(())
+}
+
+/// Standard base64 (padding optional), enough for the data URLs codex sends.
+fn base64_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET
+            .iter()
+            .position(|&a| a == c)
+            .unwrap_or_else(|| panic!("not base64: {c}"));
+        acc = (acc << 6) | u32::try_from(v).unwrap();
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    out
 }

@@ -72,7 +72,7 @@ impl Backend for CodexBackend {
                 || INSTALL_HINT.to_owned(),
                 |b| format!("Codex at {}", b.display()),
             )),
-            // Only what this driver does today: no fork, no images, no skills/MCP wiring yet.
+            // Only what this driver does today: no fork, no skills/MCP wiring yet.
             capabilities: Capabilities {
                 approvals: true,
                 interrupt: true,
@@ -82,6 +82,9 @@ impl Backend for CodexBackend {
                 // safety rules see them all. Set this (and say why in `detail`) if a codex
                 // upgrade changes that table.
                 safety_partial: false,
+                // Image attachments are `localImage` inputs, which codex sends as `input_image`
+                // data URLs (tests/tests/files.rs); other files are named with their path.
+                images: true,
                 ..Capabilities::default()
             },
             models: MODELS.iter().map(|m| (*m).to_owned()).collect(),
@@ -618,6 +621,7 @@ mod tests {
             permission_mode: Default::default(),
             system_prompt: "You are Ada.".into(),
             resume: None,
+            fork: None,
             session_id: None,
             data_dir: "/nonexistent/isomux-home".into(),
             env: vec![],
@@ -631,7 +635,7 @@ mod tests {
         assert_eq!(d.detail.as_deref(), Some(INSTALL_HINT));
         assert!(d.models.contains(&d.default_model));
         assert!(!d.accepts_session_id);
-        assert!(d.capabilities.approvals && d.capabilities.resume && !d.capabilities.fork);
+        assert!(d.capabilities.approvals && d.capabilities.resume && d.capabilities.images);
     }
 
     #[tokio::test]
