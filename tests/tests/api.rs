@@ -767,3 +767,216 @@ async fn the_live_session_cap_puts_the_least_recent_idle_agent_to_sleep() -> any
     running.stop().await?;
     Ok(())
 }
+
+/// The user texts of a page of entries, in order.
+fn user_texts(entries: &[serde_json::Value]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e["kind"] == "user")
+        .map(|e| {
+            e["messages"][0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Sends `text` to the demo agent and waits for the end of its turn.
+async fn demo_turn(
+    c: &Client,
+    ws: &mut isomux_tests::Ws,
+    demo: &str,
+    text: &str,
+) -> anyhow::Result<()> {
+    c.post(
+        &format!("/api/agents/{demo}/messages"),
+        json!({"text": text}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the end of the turn", |ev| {
+        is(ev, "log_entry", demo) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    Ok(())
+}
+
+/// Edit = fork and switching back, over REST with the demo backend: the contract (200 shapes,
+/// 404/400/409), the fork's log assembled from its ancestors (paging included), the session
+/// list's `forked_from`/`branched`, and the original conversation left untouched.
+#[tokio::test]
+async fn editing_a_message_forks_and_resume_switches_back() -> anyhow::Result<()> {
+    let office = TestOffice::start().await?;
+    let c = office.owner().await?;
+    let mut ws = c.ws().await?;
+    let demo = c.agent_id("Demo").await?;
+    let state = c.get("/api/state").await?.ok()?;
+    let caps = &state["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "demo")
+        .unwrap()["capabilities"];
+    assert_eq!(caps["fork"], true);
+    assert_eq!(caps["fork_at_message"], true);
+    for text in ["alpha", "beta", "gamma"] {
+        demo_turn(&c, &mut ws, &demo, text).await?;
+    }
+    let original = c.logs(&demo).await?;
+    assert_eq!(user_texts(&original), ["alpha", "beta", "gamma"]);
+    let original_conv = original[0]["conversation_id"].as_str().unwrap().to_owned();
+    let users: Vec<String> = original
+        .iter()
+        .filter(|e| e["kind"] == "user")
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    let assistant = original.iter().find(|e| e["kind"] == "assistant").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The contract's errors.
+    let edit = |entry: &str| format!("/api/agents/{demo}/messages/{entry}");
+    let r = c.patch(&edit("en_nope"), json!({"text": "x"})).await?;
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    let r = c.patch(&edit(&assistant), json!({"text": "x"})).await?;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = c.patch(&edit(&users[1]), json!({"text": "  "})).await?;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = c
+        .post(
+            &format!("/api/agents/{demo}/resume"),
+            json!({"session_id": "cv_nope"}),
+        )
+        .await?;
+    assert_eq!(r.status, 404, "{}", r.body);
+    c.post(
+        &format!("/api/agents/{demo}/messages"),
+        json!({"text": "/demo slow"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the slow turn streaming", |ev| is(ev, "log_delta", &demo))
+        .await?;
+    let r = c.patch(&edit(&users[1]), json!({"text": "x"})).await?;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.to_string().contains("interrupt first"), "{}", r.body);
+    c.post(&format!("/api/agents/{demo}/abort"), json!({}))
+        .await?
+        .ok()?;
+    ws.until("the end of the slow turn", |ev| {
+        is(ev, "log_entry", &demo) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    let before_edit = c.logs(&demo).await?;
+
+    // Edit "beta": a fork with alpha's turn, then the edited message and its reply.
+    let forked = c
+        .patch(&edit(&users[1]), json!({"text": "beta prime"}))
+        .await?
+        .ok()?;
+    let fork_conv = forked["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        forked["conversation"]["forked_from"],
+        original_conv.as_str()
+    );
+    assert_eq!(forked["agent"]["conversation_id"], fork_conv.as_str());
+    assert!(forked["message_id"].is_string());
+    ws.until("the fork's turn", |ev| {
+        is(ev, "log_entry", &demo)
+            && ev["entry"]["kind"] == "turn_end"
+            && ev["entry"]["conversation_id"] == fork_conv.as_str()
+    })
+    .await?;
+    let fork_logs = c.logs(&demo).await?;
+    assert_eq!(user_texts(&fork_logs), ["alpha", "beta prime"]);
+    assert_eq!(fork_logs[0]["conversation_id"], original_conv.as_str());
+    assert_eq!(
+        fork_logs.last().unwrap()["conversation_id"],
+        fork_conv.as_str()
+    );
+    assert_eq!(fork_logs[1]["kind"], "assistant");
+    // Paging walks into the ancestor.
+    let page = c
+        .get(&format!("/api/agents/{demo}/logs?limit=2"))
+        .await?
+        .ok()?;
+    let mut all = page["entries"].as_array().unwrap().clone();
+    let mut before = page["next_before"].clone();
+    while let Some(b) = before.as_i64() {
+        let p = c
+            .get(&format!("/api/agents/{demo}/logs?limit=2&before={b}"))
+            .await?
+            .ok()?;
+        let mut older = p["entries"].as_array().unwrap().clone();
+        older.append(&mut all);
+        all = older;
+        before = p["next_before"].clone();
+    }
+    assert_eq!(all, fork_logs);
+    // The original is untouched.
+    let kept = c
+        .get(&format!(
+            "/api/agents/{demo}/logs?limit=500&conversation_id={original_conv}"
+        ))
+        .await?
+        .ok()?;
+    assert_eq!(kept["entries"].as_array().unwrap(), &before_edit);
+    let sessions = c.get(&format!("/api/agents/{demo}/sessions")).await?.ok()?;
+    let sessions = sessions["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["id"], fork_conv.as_str());
+    assert_eq!(sessions[0]["forked_from"], original_conv.as_str());
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(sessions[0]["branched"], false);
+    assert_eq!(sessions[1]["id"], original_conv.as_str());
+    assert_eq!(sessions[1]["current"], false);
+    assert_eq!(sessions[1]["branched"], true);
+
+    // Editing the fork's own message again forks at the same point; editing the very first
+    // message starts over with no history.
+    let own = fork_logs.iter().rfind(|e| e["kind"] == "user").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = c
+        .patch(&edit(&own), json!({"text": "beta 2"}))
+        .await?
+        .ok()?;
+    assert_eq!(again["conversation"]["forked_from"], fork_conv.as_str());
+    ws.until("the second fork's turn", |ev| {
+        is(ev, "log_entry", &demo) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    assert_eq!(user_texts(&c.logs(&demo).await?), ["alpha", "beta 2"]);
+    let fresh = c
+        .patch(&edit(&users[0]), json!({"text": "alpha prime"}))
+        .await?
+        .ok()?;
+    assert_eq!(fresh["conversation"]["forked_from"], original_conv.as_str());
+    ws.until("the fresh turn", |ev| {
+        is(ev, "log_entry", &demo) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    let fresh_logs = c.logs(&demo).await?;
+    assert_eq!(user_texts(&fresh_logs), ["alpha prime"]);
+    assert_eq!(fresh_logs[0]["kind"], "user");
+
+    // Back to the original: the next message continues it.
+    let back = c
+        .post(
+            &format!("/api/agents/{demo}/resume"),
+            json!({"session_id": original_conv}),
+        )
+        .await?
+        .ok()?;
+    assert_eq!(back["agent"]["conversation_id"], original_conv.as_str());
+    demo_turn(&c, &mut ws, &demo, "delta").await?;
+    assert_eq!(
+        user_texts(&c.logs(&demo).await?),
+        ["alpha", "beta", "gamma", "/demo slow", "delta"]
+    );
+    office.running.stop().await?;
+    Ok(())
+}

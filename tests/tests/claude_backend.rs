@@ -56,6 +56,7 @@ impl Agent {
             permission_mode: Default::default(),
             system_prompt: SYSTEM_PROMPT.into(),
             resume: None,
+            fork: None,
             session_id: Some(OFFICE_SESSION_ID.into()),
             data_dir: home.join(".isomux"),
             env,

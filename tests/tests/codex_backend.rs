@@ -107,6 +107,7 @@ impl Agent {
             permission_mode: Default::default(),
             system_prompt: SYSTEM_PROMPT.into(),
             resume,
+            fork: None,
             session_id: None,
             data_dir: dirs.home.join(".isomux"),
             env,

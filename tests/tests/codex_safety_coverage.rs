@@ -184,6 +184,7 @@ impl Agent {
             permission_mode: Default::default(),
             system_prompt: "You are Ada, a test agent of the isomux office.".into(),
             resume: None,
+            fork: None,
             session_id: None,
             data_dir: dirs.home.join(".isomux"),
             env,

@@ -22,6 +22,7 @@ async fn every_route_requires_authentication() -> anyhow::Result<()> {
                 "room_id" => room.clone(),
                 "message_id" => "mg_unknown".into(),
                 "approval_id" => "ap_unknown".into(),
+                "entry_id" => "en_unknown".into(),
                 other => panic!("no filler for path parameter {other}: add one"),
             };
             p = p.replace(&format!("{{{name}}}"), &value);

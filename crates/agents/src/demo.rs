@@ -38,6 +38,9 @@ impl Backend for DemoBackend {
                 approvals: true,
                 interrupt: true,
                 resume: true,
+                // The demo keeps no history, so a fork anywhere is trivially right.
+                fork: true,
+                fork_at_message: true,
                 ..Capabilities::default()
             },
             models: vec!["demo-1".into()],
@@ -304,7 +307,7 @@ async fn run(
     events: mpsc::Sender<NormalizedEvent>,
 ) {
     if events
-        .send(NormalizedEvent::SessionId(session_id))
+        .send(NormalizedEvent::SessionId(session_id.clone()))
         .await
         .is_err()
     {
@@ -332,6 +335,14 @@ async fn run(
         };
         let result = t.run(&turn, n, &cwd).await;
         backlog.append(&mut t.pending);
+        if matches!(result, Ok(_) | Err(Stop::Interrupted))
+            && events
+                .send(NormalizedEvent::Position(format!("{session_id}#{n}")))
+                .await
+                .is_err()
+        {
+            return;
+        }
         let done = match result {
             Ok(usage) => NormalizedEvent::TurnCompleted {
                 usage,
@@ -366,6 +377,7 @@ mod tests {
             permission_mode: Default::default(),
             system_prompt: String::new(),
             resume: None,
+            fork: None,
             session_id: None,
             data_dir: "/nonexistent/isomux-home".into(),
             env: vec![],

@@ -30,10 +30,23 @@ pub struct SessionSpec {
     /// ([`BackendDescription::accepts_session_id`]): the id the office chose and persisted
     /// before spawning, so a crash during the first turn can still resume it.
     pub session_id: Option<String>,
+    /// For the first start of a forked conversation (no `resume`): the backend session to fork
+    /// and where.
+    pub fork: Option<ForkSpec>,
     /// The office's data dir (the safety rules protect it).
     pub data_dir: PathBuf,
     /// Extra environment for the CLI (office, room, ISOMUX_*).
     pub env: Vec<(String, String)>,
+}
+
+/// Start the session as a fork of another backend session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkSpec {
+    /// The backend session id to fork (claude session id, codex thread id).
+    pub source_session: String,
+    /// Keep the source's history up to this backend position only (a
+    /// [`NormalizedEvent::Position`] the source reported); `None`: all of it.
+    pub at: Option<String>,
 }
 
 /// One user turn (coalesced queue).
@@ -77,6 +90,10 @@ pub enum NormalizedEvent {
     SessionId(String),
     /// The model started a turn.
     TurnStarted,
+    /// A point in the backend session a later fork can keep history up to (claude: the uuid of
+    /// an assistant message as written in its session file; codex: the id of the running
+    /// turn). The last one before `TurnCompleted` is recorded with the turn.
+    Position(String),
     /// A piece of assistant text.
     TextDelta(String),
     /// A piece of visible thinking.

@@ -69,6 +69,18 @@ pub struct ConversationRecord {
     pub forked_from: Option<ConversationId>,
     pub created_at: i64,
     pub topic: Option<String>,
+    /// Where this conversation branched off `forked_from` (see [`ForkPoint`]).
+    pub fork: Option<ForkPoint>,
+}
+
+/// Where a forked conversation starts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ForkPoint {
+    /// The parent's entries with `seq` below this are this conversation's history.
+    pub before: i64,
+    /// The backend session to fork and the backend position to fork at (the last assistant
+    /// message's uuid for claude, the last turn id for codex). `None`: a fresh session.
+    pub backend: Option<(String, String)>,
 }
 
 /// A human member of the office.

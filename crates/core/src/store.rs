@@ -4,7 +4,9 @@
 
 mod migrations;
 
-use crate::domain::{AgentRecord, ConversationRecord, OfficeSettings, QueuedItem, RoomRecord};
+use crate::domain::{
+    AgentRecord, ConversationRecord, ForkPoint, OfficeSettings, QueuedItem, RoomRecord,
+};
 use crate::error::{CoreError, Result};
 use isomux_protocol::{
     AgentId, BackendKind, ConversationId, Effort, Entry, EntryBody, EntryId, Look, MessageId,
@@ -200,6 +202,7 @@ impl Store {
                 forked_from: None,
                 created_at: a.created_at,
                 topic: None,
+                fork: None,
             },
         )?;
         tx.execute(
@@ -282,7 +285,8 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, agent_id, backend_session_id, forked_from, created_at, topic
+                "SELECT id, agent_id, backend_session_id, forked_from, created_at, topic,
+                        fork_before, fork_session, fork_at
                  FROM conversations WHERE id = ?1",
                 [id.as_str()],
                 row_to_conversation,
@@ -298,17 +302,109 @@ impl Store {
         Ok(())
     }
 
-    /// An agent's conversations, newest first, with their entry counts.
-    pub fn list_conversations(&self, agent: &AgentId) -> Result<Vec<(ConversationRecord, u64)>> {
+    /// An agent's conversations, newest first, with their own entry counts and whether
+    /// another conversation was forked from them.
+    pub fn list_conversations(
+        &self,
+        agent: &AgentId,
+    ) -> Result<Vec<(ConversationRecord, u64, bool)>> {
         let mut st = self.conn.prepare(
             "SELECT c.id, c.agent_id, c.backend_session_id, c.forked_from, c.created_at, c.topic,
-                    (SELECT COUNT(*) FROM entries e WHERE e.conversation_id = c.id)
+                    c.fork_before, c.fork_session, c.fork_at,
+                    (SELECT COUNT(*) FROM entries e WHERE e.conversation_id = c.id),
+                    EXISTS(SELECT 1 FROM conversations k WHERE k.forked_from = c.id)
              FROM conversations c WHERE c.agent_id = ?1 ORDER BY c.created_at DESC, c.id DESC",
         )?;
         let rows = st.query_map([agent.as_str()], |r| {
-            Ok((row_to_conversation(r)?, r.get::<_, i64>(6)? as u64))
+            Ok((
+                row_to_conversation(r)?,
+                r.get::<_, i64>(9)? as u64,
+                r.get::<_, bool>(10)?,
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The conversations whose entries make up `conversation`'s log, each with the exclusive
+    /// upper bound of the `seq`s it contributes: the conversation itself (no bound), then each
+    /// ancestor up to where its child forked off.
+    pub fn chain(&self, conversation: &ConversationId) -> Result<Vec<(ConversationId, i64)>> {
+        let mut out = vec![(conversation.clone(), i64::MAX)];
+        let mut next = self.conversation(conversation)?;
+        while let Some(c) = next {
+            let (Some(parent), Some(fork)) = (c.forked_from, c.fork) else {
+                break;
+            };
+            // A corrupt cycle must not loop forever.
+            if out.iter().any(|(id, _)| id == &parent) || out.len() > 1000 {
+                break;
+            }
+            out.push((parent.clone(), fork.before));
+            next = self.conversation(&parent)?;
+        }
+        Ok(out)
+    }
+
+    /// One stored entry and the backend position recorded on it.
+    pub fn entry(&self, id: &EntryId) -> Result<Option<Entry>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, id, conversation_id, ts, data FROM entries WHERE id = ?1",
+                [id.as_str()],
+                row_to_entry,
+            )
+            .optional()?)
+    }
+
+    /// The last backend position a turn of `conversation` reached before `seq`.
+    pub fn position_before(
+        &self,
+        conversation: &ConversationId,
+        seq: i64,
+    ) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT position FROM entries
+                 WHERE conversation_id = ?1 AND seq < ?2 AND position IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1",
+                params![conversation.as_str(), seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Makes `conv` (new, or `None` to switch back to an existing one named by
+    /// `agent.conversation_id`) the agent's current conversation, with `item` queued in it, in
+    /// one transaction.
+    pub fn switch_conversation(
+        &mut self,
+        agent: &AgentRecord,
+        conv: Option<&ConversationRecord>,
+        item: Option<&QueuedItem>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        if let Some(c) = conv {
+            insert_conversation(&tx, c)?;
+        }
+        let n = tx.execute(
+            "UPDATE agents SET conversation_id = ?2, topic = ?3, turn_open = 0
+             WHERE id = ?1 AND archived_at IS NULL",
+            params![
+                agent.id.as_str(),
+                agent.conversation_id.as_str(),
+                agent.topic
+            ],
+        )?;
+        if n == 0 {
+            return Err(CoreError::not_found(format!("agent {}", agent.id)));
+        }
+        if let Some(item) = item {
+            enqueue(&tx, &agent.id, item)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     // ---- queue ----
@@ -346,20 +442,7 @@ impl Store {
     }
 
     pub fn enqueue(&self, agent: &AgentId, item: &QueuedItem) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO queue(id, agent_id, sender, text, created_at, ord, attachments)
-             VALUES (?1, ?2, ?3, ?4, ?5,
-                     (SELECT COALESCE(MAX(ord), 0) + 1 FROM queue WHERE agent_id = ?2), ?6)",
-            params![
-                item.id.as_str(),
-                agent.as_str(),
-                json(&item.sender),
-                item.text,
-                item.created_at,
-                json(&item.attachments)
-            ],
-        )?;
-        Ok(())
+        enqueue(&self.conn, agent, item)
     }
 
     pub fn dequeue(&self, id: &MessageId) -> Result<()> {
@@ -404,8 +487,10 @@ impl Store {
         upsert_entry(&self.conn, entry)
     }
 
-    /// Entries of a conversation with `seq < before`, the newest `limit` of them, oldest first.
-    /// Also says whether older entries exist.
+    /// Entries of a conversation's log with `seq < before`, the newest `limit` of them, oldest
+    /// first. The log of a fork is its ancestors' entries up to each fork point plus its own
+    /// ([`Store::chain`]); seqs are global, so one query pages through all of them. Also says
+    /// whether older entries exist.
     pub fn page_entries(
         &self,
         conversation: &ConversationId,
@@ -413,14 +498,28 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<Entry>, bool)> {
         let before = before.unwrap_or(i64::MAX);
-        let mut st = self.conn.prepare(
-            "SELECT seq, id, conversation_id, ts, data FROM entries
-             WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-        )?;
-        let rows = st.query_map(
-            params![conversation.as_str(), before, i64::from(limit) + 1],
-            row_to_entry,
-        )?;
+        let chain = self.chain(conversation)?;
+        let mut sql = String::from(
+            "SELECT seq, id, conversation_id, ts, data FROM entries WHERE seq < ?1 AND (",
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![before.into()];
+        for (i, (conv, bound)) in chain.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            let n = args.len();
+            sql.push_str(&format!(
+                "(conversation_id = ?{} AND seq < ?{})",
+                n + 1,
+                n + 2
+            ));
+            args.push(conv.0.clone().into());
+            args.push((*bound).into());
+        }
+        sql.push_str(&format!(") ORDER BY seq DESC LIMIT ?{}", args.len() + 1));
+        args.push((i64::from(limit) + 1).into());
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), row_to_entry)?;
         let mut entries: Vec<Entry> = rows.collect::<rusqlite::Result<_>>()?;
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
@@ -455,6 +554,9 @@ pub struct NewEntry {
     pub conversation_id: ConversationId,
     pub ts: i64,
     pub body: EntryBody,
+    /// The backend position a turn reached (on its `turn_end` entry): where an edit of the
+    /// next user message forks.
+    pub position: Option<String>,
 }
 
 fn entry_kind(body: &EntryBody) -> &'static str {
@@ -469,18 +571,38 @@ fn entry_kind(body: &EntryBody) -> &'static str {
     }
 }
 
+fn enqueue(conn: &Connection, agent: &AgentId, item: &QueuedItem) -> Result<()> {
+    conn.execute(
+        "INSERT INTO queue(id, agent_id, sender, text, created_at, ord, attachments)
+         VALUES (?1, ?2, ?3, ?4, ?5,
+                 (SELECT COALESCE(MAX(ord), 0) + 1 FROM queue WHERE agent_id = ?2), ?6)",
+        params![
+            item.id.as_str(),
+            agent.as_str(),
+            json(&item.sender),
+            item.text,
+            item.created_at,
+            json(&item.attachments)
+        ],
+    )?;
+    Ok(())
+}
+
 fn upsert_entry(conn: &Connection, e: &NewEntry) -> Result<Entry> {
     let data = json(&e.body);
     let seq: i64 = conn.query_row(
-        "INSERT INTO entries(id, conversation_id, ts, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET data = excluded.data, kind = excluded.kind
+        "INSERT INTO entries(id, conversation_id, ts, kind, data, position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET data = excluded.data, kind = excluded.kind,
+             position = COALESCE(excluded.position, position)
          RETURNING seq",
         params![
             e.id.as_str(),
             e.conversation_id.as_str(),
             e.ts,
             entry_kind(&e.body),
-            data
+            data,
+            e.position
         ],
         |r| r.get(0),
     )?;
@@ -511,14 +633,24 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 fn insert_conversation(conn: &Connection, c: &ConversationRecord) -> Result<()> {
     conn.execute(
         "INSERT INTO conversations(id, agent_id, backend_session_id, forked_from, topic,
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             created_at, fork_before, fork_session, fork_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             c.id.as_str(),
             c.agent_id.as_str(),
             c.backend_session_id,
             c.forked_from.as_ref().map(|f| f.as_str()),
             c.topic,
-            c.created_at
+            c.created_at,
+            c.fork.as_ref().map(|f| f.before),
+            c.fork
+                .as_ref()
+                .and_then(|f| f.backend.as_ref())
+                .map(|b| b.0.as_str()),
+            c.fork
+                .as_ref()
+                .and_then(|f| f.backend.as_ref())
+                .map(|b| b.1.as_str()),
         ],
     )?;
     Ok(())
@@ -532,6 +664,14 @@ fn row_to_conversation(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationRe
         forked_from: r.get::<_, Option<String>>(3)?.map(ConversationId),
         created_at: r.get(4)?,
         topic: r.get(5)?,
+        fork: r.get::<_, Option<i64>>(6)?.map(|before| ForkPoint {
+            before,
+            backend: r
+                .get::<_, Option<String>>(7)
+                .ok()
+                .flatten()
+                .zip(r.get::<_, Option<String>>(8).ok().flatten()),
+        }),
     })
 }
 
@@ -567,6 +707,7 @@ mod tests {
             conversation_id: "cv_1".into(),
             ts: 5,
             body: EntryBody::Assistant { text: text.into() },
+            position: None,
         }
     }
 
@@ -608,6 +749,94 @@ mod tests {
             .unwrap();
         assert_eq!(page3.len(), 1);
         assert!(!more3);
+    }
+
+    fn conv(id: &str, parent: Option<(&str, i64)>) -> ConversationRecord {
+        ConversationRecord {
+            id: id.into(),
+            agent_id: "ag_1".into(),
+            backend_session_id: None,
+            forked_from: parent.map(|(p, _)| p.into()),
+            created_at: 1,
+            topic: None,
+            fork: parent.map(|(_, before)| ForkPoint {
+                before,
+                backend: Some(("sess".into(), "pos".into())),
+            }),
+        }
+    }
+
+    fn entry_in(s: &Store, conv: &str, id: &str, position: Option<&str>) -> i64 {
+        s.upsert_entry(&NewEntry {
+            conversation_id: conv.into(),
+            position: position.map(Into::into),
+            ..text_entry(id, id)
+        })
+        .unwrap()
+        .seq
+    }
+
+    #[test]
+    fn a_forks_log_is_its_ancestors_up_to_each_fork_point_then_its_own() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.insert_conversation(&conv("cv_1", None)).unwrap();
+        entry_in(&s, "cv_1", "a1", None);
+        let a2 = entry_in(&s, "cv_1", "a2", Some("p-a2"));
+        let a3 = entry_in(&s, "cv_1", "a3", None);
+        entry_in(&s, "cv_1", "a4", Some("p-a4"));
+        // cv_2 forks cv_1 before a3; cv_3 forks cv_2 before its own b2.
+        s.insert_conversation(&conv("cv_2", Some(("cv_1", a3))))
+            .unwrap();
+        entry_in(&s, "cv_2", "b1", None);
+        let b2 = entry_in(&s, "cv_2", "b2", None);
+        entry_in(&s, "cv_1", "a5", None);
+        s.insert_conversation(&conv("cv_3", Some(("cv_2", b2))))
+            .unwrap();
+        entry_in(&s, "cv_3", "c1", None);
+        assert_eq!(
+            s.chain(&"cv_3".into()).unwrap(),
+            vec![
+                ("cv_3".into(), i64::MAX),
+                ("cv_2".into(), b2),
+                ("cv_1".into(), a3)
+            ]
+        );
+        let ids = |v: Vec<Entry>| v.into_iter().map(|e| e.id.0).collect::<Vec<_>>();
+        let (all, more) = s.page_entries(&"cv_3".into(), None, 100).unwrap();
+        assert_eq!(ids(all), ["a1", "a2", "b1", "c1"]);
+        assert!(!more);
+        let (page, more) = s.page_entries(&"cv_3".into(), None, 2).unwrap();
+        assert_eq!(ids(page.clone()), ["b1", "c1"]);
+        assert!(more);
+        let (older, more) = s
+            .page_entries(&"cv_3".into(), Some(page[0].seq), 2)
+            .unwrap();
+        assert_eq!(ids(older), ["a1", "a2"]);
+        assert!(!more);
+        // The original and the middle fork are unchanged by their descendants.
+        let (orig, _) = s.page_entries(&"cv_1".into(), None, 100).unwrap();
+        assert_eq!(ids(orig), ["a1", "a2", "a3", "a4", "a5"]);
+        let (mid, _) = s.page_entries(&"cv_2".into(), None, 100).unwrap();
+        assert_eq!(ids(mid), ["a1", "a2", "b1", "b2"]);
+        // Positions: the last one before a seq, within that conversation only.
+        assert_eq!(
+            s.position_before(&"cv_1".into(), a3).unwrap(),
+            Some("p-a2".into())
+        );
+        assert_eq!(s.position_before(&"cv_1".into(), a2).unwrap(), None);
+        assert_eq!(s.position_before(&"cv_2".into(), b2).unwrap(), None);
+        // Listing: who was branched from, and the stored fork point.
+        s.insert_agent(&agent()).ok();
+        let listed = s.list_conversations(&"ag_1".into()).unwrap();
+        let flags: Vec<(String, bool)> = listed
+            .iter()
+            .map(|(c, _, b)| (c.id.0.clone(), *b))
+            .collect();
+        assert!(flags.contains(&("cv_1".into(), true)));
+        assert!(flags.contains(&("cv_2".into(), true)));
+        assert!(flags.contains(&("cv_3".into(), false)));
+        let c3 = s.conversation(&"cv_3".into()).unwrap().unwrap();
+        assert_eq!(c3, conv("cv_3", Some(("cv_2", b2))));
     }
 
     #[test]
@@ -667,6 +896,7 @@ mod tests {
                     attachments: vec![],
                 }],
             },
+            position: None,
         };
         s.deliver_turn(&a.id, &["m0".into(), "m1".into()], &entry)
             .unwrap();

@@ -59,7 +59,12 @@ pub fn agent(a: &impl AgentView) -> p::Agent {
     }
 }
 
-pub fn conversation(c: &ConversationRecord, entries: u64, current: bool) -> p::Conversation {
+pub fn conversation(
+    c: &ConversationRecord,
+    entries: u64,
+    current: bool,
+    branched: bool,
+) -> p::Conversation {
     p::Conversation {
         id: c.id.clone(),
         agent_id: c.agent_id.clone(),
@@ -68,6 +73,7 @@ pub fn conversation(c: &ConversationRecord, entries: u64, current: bool) -> p::C
         forked_from: c.forked_from.clone(),
         entries,
         current,
+        branched,
     }
 }
 

@@ -336,17 +336,26 @@ pub struct Conversation {
     pub created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// The conversation this one was forked from (edit of a past message): its log starts
+    /// with that conversation's entries before the edited message (see `get_logs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forked_from: Option<ConversationId>,
+    /// Entries stored in this conversation itself (ancestors' not counted).
     pub entries: u64,
     pub current: bool,
+    /// Another conversation was forked from this one (the list dims it as "(branched)").
+    #[serde(default)]
+    pub branched: bool,
 }
 
 /// What a backend can do; the UI hides what it cannot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Capabilities {
+    /// Editing a past user message can fork the backend session.
     pub fork: bool,
+    /// ... at that message: every `user` entry of a log is editable (`edit_message`). Without
+    /// it only a conversation's first user message is (that starts a fresh session).
     pub fork_at_message: bool,
     pub hooks: bool,
     pub approvals: bool,

@@ -66,6 +66,26 @@ pub enum Op {
     NewConversation { agent_id: AgentId },
     /// The agent's conversations, newest first.
     ListSessions { agent_id: AgentId },
+    /// Edit a past user message = fork: a new conversation with the history before
+    /// `entry_id` (any `user` entry of one of the agent's conversations) becomes the agent's
+    /// current one, and `text` is queued in it as a new message from the caller. The old
+    /// conversation is kept untouched. Editing the conversation's first user message starts a
+    /// fresh session (no history). Answers [`responses::Forked`]. Errors: 404 unknown entry
+    /// (or another agent's), 400 not a user message / empty text, 409 the agent is mid-turn or
+    /// has queued messages ("interrupt first"), 409 the backend cannot fork at a message
+    /// (capability `fork_at_message` false).
+    EditMessage {
+        agent_id: AgentId,
+        entry_id: EntryId,
+        text: String,
+    },
+    /// Switch the agent back to one of its conversations (`session_id` is a conversation id as
+    /// listed by `list_sessions`); its CLI restarts on that backend session at the next
+    /// message. Answers `{"agent": …}`. 404 unknown conversation, 409 the agent is mid-turn.
+    ResumeSession {
+        agent_id: AgentId,
+        session_id: ConversationId,
+    },
     /// Every room.
     ListRooms,
     /// Add a room.
@@ -188,6 +208,8 @@ impl Op {
             Op::AnswerApproval { .. } => "answer_approval",
             Op::NewConversation { .. } => "new_conversation",
             Op::ListSessions { .. } => "list_sessions",
+            Op::EditMessage { .. } => "edit_message",
+            Op::ResumeSession { .. } => "resume_session",
             Op::ListRooms => "list_rooms",
             Op::CreateRoom { .. } => "create_room",
             Op::UpdateRoom { .. } => "update_room",
@@ -268,6 +290,15 @@ pub mod responses {
         pub sessions: Vec<Conversation>,
     }
 
+    /// Answer to `edit_message`: the fork, now the agent's current conversation, and the id of
+    /// the queued edited message.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Forked {
+        pub agent: Agent,
+        pub conversation: Conversation,
+        pub message_id: MessageId,
+    }
+
     /// Room settings.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct RoomSettings {
@@ -307,6 +338,7 @@ pub mod responses {
         MessageAccepted(MessageAccepted),
         Logs(LogsPage),
         Sessions(SessionsBody),
+        Forked(Box<Forked>),
         RoomSettings(RoomSettings),
         Office(OfficeBody),
         Done(Done),

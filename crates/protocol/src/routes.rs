@@ -95,6 +95,18 @@ pub const ROUTES: &[Route] = &[
         Any,
     ),
     r("list_sessions", Get, "/api/agents/{agent_id}/sessions", Any),
+    r(
+        "edit_message",
+        Patch,
+        "/api/agents/{agent_id}/messages/{entry_id}",
+        Human,
+    ),
+    r(
+        "resume_session",
+        Post,
+        "/api/agents/{agent_id}/resume",
+        Human,
+    ),
     r("list_rooms", Get, "/api/rooms", Any),
     r("create_room", Post, "/api/rooms", Human),
     r("update_room", Patch, "/api/rooms/{room_id}", Human),
@@ -174,6 +186,8 @@ mod tests {
             ("send_message", json!({"text":"hi"})),
             ("answer_approval", json!({"allow":true})),
             ("update_room", json!({"name":"x"})),
+            ("edit_message", json!({"text":"hi"})),
+            ("resume_session", json!({"session_id":"cv_1"})),
         ];
         for r in ROUTES {
             let mut obj = serde_json::Map::new();

@@ -710,6 +710,7 @@ mod tests {
             permission_mode: Default::default(),
             system_prompt: String::new(),
             resume: None,
+            fork: None,
             session_id: None,
             data_dir: "/nonexistent/isomux-home".into(),
             env: vec![],

@@ -115,6 +115,7 @@ impl Office {
                                Send a message to continue."
                             .into(),
                     },
+                    position: None,
                 })?;
                 office.store.set_turn_open(&live.rec.id, false)?;
                 live.rec.turn_open = false;

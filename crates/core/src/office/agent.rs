@@ -2,8 +2,10 @@
 //! backend's normalized events become log entries, deltas, state changes and usage.
 
 use super::actor::{Internal, Office};
-use crate::backend::{NormalizedEvent, SessionCommand, SessionSpec, TurnAttachment, UserTurn};
-use crate::domain::{AgentRecord, AgentRuntime, QueuedItem};
+use crate::backend::{
+    ForkSpec, NormalizedEvent, SessionCommand, SessionSpec, TurnAttachment, UserTurn,
+};
+use crate::domain::{AgentRecord, AgentRuntime, ForkPoint, QueuedItem};
 use crate::ids::new_id;
 use crate::permission::Decision;
 use crate::queue::Queue;
@@ -75,6 +77,8 @@ pub(crate) struct LiveAgent {
     pub remembered: Vec<RememberedAnswer>,
     /// When a turn last started or ended (unix ms), to pick who sleeps under the live cap.
     pub last_active: i64,
+    /// The latest backend position of the running turn (stored on its `turn_end` entry).
+    pub turn_position: Option<String>,
 }
 
 /// The watchdog replays a turn only while the CLI died fewer than this many times mid-turn
@@ -103,6 +107,7 @@ impl LiveAgent {
             last_exit: None,
             remembered: Vec::new(),
             last_active: 0,
+            turn_position: None,
         }
     }
 }
@@ -234,12 +239,22 @@ impl Office {
         a.generation += 1;
         let generation = a.generation;
         let rec = a.rec.clone();
-        let resume = self
-            .store
-            .conversation(&rec.conversation_id)
-            .ok()
-            .flatten()
-            .and_then(|c| c.backend_session_id);
+        let conv = self.store.conversation(&rec.conversation_id).ok().flatten();
+        let resume = conv.as_ref().and_then(|c| c.backend_session_id.clone());
+        // A fork's first start: the backend copies the source session's history.
+        let fork = match (&resume, conv.and_then(|c| c.fork)) {
+            (
+                None,
+                Some(ForkPoint {
+                    backend: Some((source_session, at)),
+                    ..
+                }),
+            ) => Some(ForkSpec {
+                source_session,
+                at: Some(at),
+            }),
+            _ => None,
+        };
         let mut session_id = None;
         if resume.is_none()
             && self
@@ -280,6 +295,7 @@ impl Office {
             system_prompt: crate::prompt::assemble(&self.office, room, &rec),
             resume,
             session_id,
+            fork,
             data_dir: self.config.data_dir.clone(),
             env: self
                 .office
@@ -426,6 +442,7 @@ impl Office {
             body: EntryBody::User {
                 messages: turn.lines.clone(),
             },
+            position: None,
         };
         match self.store.deliver_turn(id, &turn.message_ids, &entry) {
             Ok(entry) => {
@@ -449,6 +466,7 @@ impl Office {
                 a.last_active = crate::time::now_ms();
                 a.inflight = Some(user_turn.clone());
                 a.replayed = false;
+                a.turn_position = None;
                 let queue = a.queue.items().iter().map(to_proto::queued).collect();
                 let sent = a
                     .session
@@ -498,6 +516,7 @@ impl Office {
                 }
             }
             NormalizedEvent::TurnStarted => self.set_state(id, AgentState::Thinking, None),
+            NormalizedEvent::Position(p) => a.turn_position = Some(p),
             NormalizedEvent::TextDelta(t) => self.delta(id, DeltaKind::Text, &t),
             NormalizedEvent::ThinkingDelta(t) => self.delta(id, DeltaKind::Thinking, &t),
             NormalizedEvent::AssistantText(text) => {
@@ -590,7 +609,13 @@ impl Office {
                 a.rec.usage.cost_usd += usage.cost_usd;
                 a.rec.usage.turns += 1;
                 let total = a.rec.usage;
-                self.write_entry(id, new_id("en").into(), EntryBody::TurnEnd { usage });
+                let position = a.turn_position.take();
+                self.write_entry_at(
+                    id,
+                    new_id("en").into(),
+                    EntryBody::TurnEnd { usage },
+                    position,
+                );
                 self.emit(ServerMessage::UsageUpdated {
                     agent_id: id.clone(),
                     usage: total,
@@ -707,6 +732,17 @@ impl Office {
 
     /// Persists an entry of the agent's current conversation and broadcasts it.
     pub(crate) fn write_entry(&mut self, id: &AgentId, entry_id: EntryId, body: EntryBody) {
+        self.write_entry_at(id, entry_id, body, None);
+    }
+
+    /// [`Office::write_entry`], recording the backend position the turn reached.
+    fn write_entry_at(
+        &mut self,
+        id: &AgentId,
+        entry_id: EntryId,
+        body: EntryBody,
+        position: Option<String>,
+    ) {
         let secrets = self.secrets_for(id);
         let Some(a) = self.agents.get(id) else {
             return;
@@ -716,6 +752,7 @@ impl Office {
             conversation_id: a.rec.conversation_id.clone(),
             ts: crate::time::now_ms(),
             body: crate::redact::body(body, &secrets),
+            position,
         };
         match self.store.upsert_entry(&new) {
             Ok(entry) => self.emit(ServerMessage::LogEntry {

@@ -5,7 +5,7 @@ use super::Caller;
 use super::actor::Office;
 use super::agent::LiveAgent;
 use crate::backend::SessionCommand;
-use crate::domain::{AgentRecord, ConversationRecord, QueuedItem, RoomRecord};
+use crate::domain::{AgentRecord, ConversationRecord, ForkPoint, QueuedItem, RoomRecord};
 use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::to_proto;
@@ -13,7 +13,8 @@ use crate::turn::Input;
 use isomux_protocol::op::responses::*;
 use isomux_protocol::op::{SendMessage, SpawnAgent, UpdateAgent};
 use isomux_protocol::{
-    AgentId, AgentState, ConversationId, MessageId, Op, RoomId, Sender, SenderKind, ServerMessage,
+    AgentId, AgentState, ConversationId, EntryBody, EntryId, MessageId, Op, RoomId, Sender,
+    SenderKind, ServerMessage,
 };
 use std::collections::BTreeMap;
 
@@ -70,6 +71,15 @@ impl Office {
                 self.new_conversation(&agent_id)
             }
             Op::ListSessions { agent_id } => self.list_sessions(&agent_id),
+            Op::EditMessage {
+                agent_id,
+                entry_id,
+                text,
+            } => self.edit_message(caller, &agent_id, &entry_id, &text),
+            Op::ResumeSession {
+                agent_id,
+                session_id,
+            } => self.resume_session(caller, &agent_id, &session_id),
             Op::ListRooms => Ok(OpOutput::Rooms(RoomsBody {
                 rooms: self.rooms.iter().map(to_proto::room).collect(),
             })),
@@ -325,15 +335,7 @@ impl Office {
                 "steer is for humans; agents' messages always queue".into(),
             ));
         }
-        let text = m.text.trim_end().to_owned();
-        if text.trim().is_empty() && m.attachments.is_empty() {
-            return Err(CoreError::InvalidBody("text must not be empty".into()));
-        }
-        if text.len() > MAX_TEXT {
-            return Err(CoreError::InvalidBody(format!(
-                "text is longer than {MAX_TEXT} bytes; attach a file instead"
-            )));
-        }
+        let text = clean_text(&m.text, !m.attachments.is_empty())?;
         for name in &m.attachments {
             if !crate::files::valid_name(name) {
                 return Err(CoreError::InvalidBody(format!(
@@ -367,28 +369,9 @@ impl Office {
                 queued: self.agents.get(&id).is_some_and(|a| a.flow.is_busy()),
             }));
         }
-        let sender = match caller {
-            Caller::Human {
-                member_id,
-                name,
-                device,
-                ..
-            } => Sender {
-                kind: SenderKind::Human,
-                id: member_id.0.clone(),
-                name: name.clone(),
-                device: device.clone(),
-            },
-            Caller::Agent { agent_id, name } => Sender {
-                kind: SenderKind::Agent,
-                id: agent_id.0.clone(),
-                name: name.clone(),
-                device: None,
-            },
-        };
         let item = QueuedItem {
             id: MessageId(new_id("mg")),
-            sender,
+            sender: sender_of(caller),
             text,
             created_at: now,
             attachments,
@@ -536,6 +519,7 @@ impl Office {
             forked_from: None,
             created_at: crate::time::now_ms(),
             topic: None,
+            fork: None,
         };
         self.store.insert_conversation(&conv)?;
         let mut next = self.agent_mut(id)?.rec.clone();
@@ -562,9 +546,160 @@ impl Office {
             .store
             .list_conversations(id)?
             .into_iter()
-            .map(|(c, n)| to_proto::conversation(&c, n, c.id == current))
+            .map(|(c, n, branched)| to_proto::conversation(&c, n, c.id == current, branched))
             .collect();
         Ok(OpOutput::Sessions(SessionsBody { sessions }))
+    }
+
+    /// Edit = fork (design §6): see [`Op::EditMessage`]. The new conversation shows the
+    /// history before the edited message (its `forked_from` chain, walked at read time) and
+    /// its backend session starts as a fork of the session that message was sent in, at the
+    /// backend position the previous turn reached; with no earlier turn, a fresh session.
+    fn edit_message(
+        &mut self,
+        caller: &Caller,
+        id: &AgentId,
+        entry_id: &EntryId,
+        text: &str,
+    ) -> Result<OpOutput> {
+        self.own_or_human(caller, id)?;
+        let a = self.agent_mut(id)?;
+        let busy = a.flow.is_busy() || a.rec.turn_open;
+        let queued = !a.queue.is_empty();
+        let backend = a.rec.backend;
+        let entry = self
+            .store
+            .entry(entry_id)?
+            .ok_or_else(|| CoreError::not_found(format!("entry {entry_id}")))?;
+        let source = self
+            .store
+            .conversation(&entry.conversation_id)?
+            .filter(|c| &c.agent_id == id)
+            .ok_or_else(|| CoreError::not_found(format!("entry {entry_id}")))?;
+        if !matches!(entry.body, EntryBody::User { .. }) {
+            return Err(CoreError::InvalidBody(format!(
+                "entry {entry_id} is not a user message; only user messages can be edited"
+            )));
+        }
+        let text = clean_text(text, false)?;
+        if busy {
+            return Err(CoreError::conflict(
+                "the agent is mid-turn; interrupt first (POST /api/agents/:id/abort), then edit",
+            ));
+        }
+        if queued {
+            return Err(CoreError::conflict(
+                "the agent has queued messages; send or cancel them first, then edit",
+            ));
+        }
+        let backend_point =
+            fork_position(self.store.position_before(&source.id, entry.seq)?, &source)?;
+        let capable = self
+            .backends
+            .get(&backend)
+            .is_some_and(|b| b.describe().capabilities.fork_at_message);
+        if backend_point.is_some() && !capable {
+            return Err(CoreError::conflict(format!(
+                "the {} backend cannot fork a conversation at a message; start a new \
+                 conversation instead",
+                backend.as_str()
+            )));
+        }
+        let conv = ConversationRecord {
+            id: ConversationId(new_id("cv")),
+            agent_id: id.clone(),
+            backend_session_id: None,
+            forked_from: Some(source.id),
+            created_at: crate::time::now_ms(),
+            topic: None,
+            fork: Some(ForkPoint {
+                before: entry.seq,
+                backend: backend_point,
+            }),
+        };
+        let item = QueuedItem {
+            id: MessageId(new_id("mg")),
+            sender: sender_of(caller),
+            text,
+            created_at: crate::time::now_ms(),
+            attachments: Vec::new(),
+        };
+        let mut next = self.agent_mut(id)?.rec.clone();
+        next.conversation_id = conv.id.clone();
+        next.turn_open = false;
+        next.topic = None;
+        // Durable before acknowledged: the fork, the switch and the message in one transaction.
+        self.store
+            .switch_conversation(&next, Some(&conv), Some(&item))?;
+        let message_id = item.id.clone();
+        self.switch_to(id, next, Some(item));
+        Ok(OpOutput::Forked(Box::new(Forked {
+            agent: to_proto::agent(self.agents.get(id).expect("exists")),
+            conversation: to_proto::conversation(&conv, 0, true, false),
+            message_id,
+        })))
+    }
+
+    /// Makes one of the agent's conversations its current one again.
+    fn resume_session(
+        &mut self,
+        caller: &Caller,
+        id: &AgentId,
+        conversation: &ConversationId,
+    ) -> Result<OpOutput> {
+        self.own_or_human(caller, id)?;
+        let a = self.agent_mut(id)?;
+        let busy = a.flow.is_busy() || a.rec.turn_open;
+        let current = a.rec.conversation_id.clone();
+        let conv = self
+            .store
+            .conversation(conversation)?
+            .filter(|c| &c.agent_id == id)
+            .ok_or_else(|| CoreError::not_found(format!("session {conversation}")))?;
+        if conv.id != current {
+            if busy {
+                return Err(CoreError::conflict(
+                    "the agent is mid-turn; interrupt first (POST /api/agents/:id/abort), then \
+                     switch sessions",
+                ));
+            }
+            let mut next = self.agent_mut(id)?.rec.clone();
+            next.conversation_id = conv.id.clone();
+            next.turn_open = false;
+            next.topic = conv.topic;
+            self.store.switch_conversation(&next, None, None)?;
+            self.switch_to(id, next, None);
+        }
+        Ok(OpOutput::Agent(Box::new(AgentBody {
+            agent: to_proto::agent(self.agents.get(id).expect("exists")),
+        })))
+    }
+
+    /// After the store switched the agent's conversation: closes the live CLI (the next
+    /// message starts or resumes the new conversation's backend session), drops approvals of
+    /// the old one, queues `item` and lets the turn machine deliver it.
+    fn switch_to(&mut self, id: &AgentId, next: AgentRecord, item: Option<QueuedItem>) {
+        self.agent_input(id, Input::Close);
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        a.rec = next;
+        a.approvals.clear();
+        a.remembered.clear();
+        let queued = item.is_some();
+        if let Some(item) = item {
+            a.queue.push(item);
+        }
+        let queue = a.queue.items().iter().map(to_proto::queued).collect();
+        self.set_state(id, AgentState::Sleeping, None);
+        if queued {
+            self.emit(ServerMessage::QueueUpdated {
+                agent_id: id.clone(),
+                queue,
+            });
+        }
+        self.emit_agent(id);
+        self.agent_input(id, Input::MessageQueued);
     }
 
     fn create_room(&mut self, name: Option<String>) -> Result<OpOutput> {
@@ -641,6 +776,62 @@ impl Office {
     }
 }
 
+/// Where the backend session of a fork before a message starts: the position the previous
+/// turn of `source` reached (in `source`'s backend session), else — the message is the first of
+/// `source` — wherever `source` itself started (`None`: a fresh session).
+fn fork_position(
+    before: Option<String>,
+    source: &ConversationRecord,
+) -> Result<Option<(String, String)>> {
+    match before {
+        Some(at) => {
+            let session = source.backend_session_id.clone().ok_or_else(|| {
+                CoreError::conflict("the conversation has no backend session to fork")
+            })?;
+            Ok(Some((session, at)))
+        }
+        None => Ok(source.fork.as_ref().and_then(|f| f.backend.clone())),
+    }
+}
+
+/// Who a message is from: the authenticated caller, never a body field.
+fn sender_of(caller: &Caller) -> Sender {
+    match caller {
+        Caller::Human {
+            member_id,
+            name,
+            device,
+            ..
+        } => Sender {
+            kind: SenderKind::Human,
+            id: member_id.0.clone(),
+            name: name.clone(),
+            device: device.clone(),
+        },
+        Caller::Agent { agent_id, name } => Sender {
+            kind: SenderKind::Agent,
+            id: agent_id.0.clone(),
+            name: name.clone(),
+            device: None,
+        },
+    }
+}
+
+/// A message's text: trailing whitespace dropped, not empty (unless files are attached), at
+/// most [`MAX_TEXT`] bytes.
+fn clean_text(text: &str, has_attachments: bool) -> Result<String> {
+    let text = text.trim_end().to_owned();
+    if text.trim().is_empty() && !has_attachments {
+        return Err(CoreError::InvalidBody("text must not be empty".into()));
+    }
+    if text.len() > MAX_TEXT {
+        return Err(CoreError::InvalidBody(format!(
+            "text is longer than {MAX_TEXT} bytes; attach a file instead"
+        )));
+    }
+    Ok(text)
+}
+
 fn clean_name(name: &str, what: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() {
@@ -693,4 +884,51 @@ fn check_env(env: &BTreeMap<String, String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(session: Option<&str>, fork: Option<ForkPoint>) -> ConversationRecord {
+        ConversationRecord {
+            id: "cv_1".into(),
+            agent_id: "ag_1".into(),
+            backend_session_id: session.map(Into::into),
+            forked_from: fork.as_ref().map(|_| "cv_0".into()),
+            created_at: 1,
+            topic: None,
+            fork,
+        }
+    }
+
+    #[test]
+    fn a_fork_starts_where_the_previous_turn_ended_else_where_its_source_started() {
+        // A turn before the edited message: fork the source's own session there.
+        assert_eq!(
+            fork_position(Some("u-2".into()), &conv(Some("s-1"), None)).unwrap(),
+            Some(("s-1".into(), "u-2".into()))
+        );
+        // The first message of a root conversation: a fresh session.
+        assert_eq!(fork_position(None, &conv(Some("s-1"), None)).unwrap(), None);
+        // The first own message of a fork: the fork's own starting point.
+        let start = ForkPoint {
+            before: 9,
+            backend: Some(("s-0".into(), "u-1".into())),
+        };
+        assert_eq!(
+            fork_position(None, &conv(Some("s-1"), Some(start))).unwrap(),
+            Some(("s-0".into(), "u-1".into()))
+        );
+        // A position without a session to fork is refused.
+        assert!(fork_position(Some("u-2".into()), &conv(None, None)).is_err());
+    }
+
+    #[test]
+    fn texts_are_trimmed_and_bounded() {
+        assert_eq!(clean_text("hi \n", false).unwrap(), "hi");
+        assert!(clean_text("  ", false).is_err());
+        assert_eq!(clean_text("", true).unwrap(), "");
+        assert!(clean_text(&"x".repeat(MAX_TEXT + 1), false).is_err());
+    }
 }

@@ -93,6 +93,17 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE queue ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
     "#,
+    // 3: forks. A conversation forked from another shows the parent's entries with
+    // `seq < fork_before`; its backend session starts as a fork of `fork_session` at backend
+    // position `fork_at` (NULL: a fresh session). A turn's `turn_end` entry records the
+    // backend position reached by that turn (`position`), where a later edit can fork.
+    r#"
+    ALTER TABLE conversations ADD COLUMN fork_before INTEGER;
+    ALTER TABLE conversations ADD COLUMN fork_session TEXT;
+    ALTER TABLE conversations ADD COLUMN fork_at TEXT;
+    CREATE INDEX conversations_forked_from ON conversations(forked_from);
+    ALTER TABLE entries ADD COLUMN position TEXT;
+    "#,
 ];
 
 #[cfg(test)]
