@@ -9,7 +9,7 @@ use isomux_core::backend::{
 };
 use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec};
 use isomux_protocol::Effort;
-use isomux_tests::model_server::{LastInput, OpenAiServer, Reply, Script};
+use isomux_tests::model_server::{OpenAiServer, Reply, Script};
 use isomux_tests::process::repo_root;
 use serde_json::json;
 use std::path::PathBuf;
@@ -446,10 +446,17 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
         );
         let requests = server.model_requests();
         ensure!(requests.len() == 2, "{}", server.summary());
-        let LastInput::ToolResult { content, .. } = requests[1].last_input() else {
-            bail!("the second request does not end with a tool result");
-        };
+        // codex's own output says "rejected"; the driver's note after it says why
+        // (tests/tests/codex_decline.rs checks the note in the office).
+        let content = requests[1].last_tool_result().unwrap_or_default();
         ensure!(content.contains("rejected"), "{content}");
+        ensure!(
+            requests[1]
+                .last_user_text()
+                .is_some_and(|t| t.contains("git_reset_hard")),
+            "the reason follows the output: {}",
+            requests[1].body
+        );
         Ok(())
     }
     .await;

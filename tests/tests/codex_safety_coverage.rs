@@ -17,7 +17,7 @@ use isomux_core::backend::{
 };
 use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec};
 use isomux_protocol::Effort;
-use isomux_tests::model_server::{LastInput, OpenAiServer, Reply, Script};
+use isomux_tests::model_server::{OpenAiServer, Reply, Script};
 use isomux_tests::process::repo_root;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -285,8 +285,8 @@ async fn probe(command: &'static str) -> Result<Row> {
             }
         }
         let requests = server.model_requests();
-        let Some(LastInput::ToolResult { content, .. }) = requests.get(1).map(|r| r.last_input())
-        else {
+        // The last tool result, not the last input: a declined call's reason may follow it.
+        let Some(content) = requests.get(1).and_then(|r| r.last_tool_result()) else {
             bail!("no tool result went back to the model");
         };
         let declined = content.contains("rejected");

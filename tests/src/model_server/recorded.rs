@@ -109,6 +109,33 @@ impl RecordedRequest {
         }
     }
 
+    /// The content of the last tool result anywhere in the request, even when more input
+    /// follows it (e.g. a note steered into the turn after a declined call): Anthropic
+    /// `tool_result` blocks, OpenAI `function_call_output` / `custom_tool_call_output` items.
+    pub fn last_tool_result(&self) -> Option<String> {
+        if let Some(messages) = self.body["messages"].as_array() {
+            return messages.iter().rev().find_map(|m| {
+                let blocks = m["content"].as_array()?;
+                let block = blocks.iter().rev().find(|b| b["type"] == "tool_result")?;
+                match anthropic_tool_result(block) {
+                    LastInput::ToolResult { content, .. } => Some(content),
+                    _ => None,
+                }
+            });
+        }
+        let items = self.body["input"].as_array()?;
+        let at = items.iter().rposition(|i| {
+            matches!(
+                i["type"].as_str(),
+                Some("function_call_output" | "custom_tool_call_output")
+            )
+        })?;
+        match openai_last_input(&items[..=at]) {
+            LastInput::ToolResult { content, .. } => Some(content),
+            _ => None,
+        }
+    }
+
     /// The system prompt: Anthropic `system` (a string or text blocks, joined with `\n`);
     /// OpenAI `instructions` if present, else the `developer` messages joined with `\n`.
     pub fn system_text(&self) -> Option<String> {
@@ -192,24 +219,27 @@ fn anthropic_last_input(messages: &[Value]) -> LastInput {
             Some("text") => {
                 return LastInput::UserText(block["text"].as_str().unwrap_or_default().to_owned());
             }
-            Some("tool_result") => {
-                let content = match &block["content"] {
-                    Value::String(s) => s.clone(),
-                    Value::Array(parts) => parts
-                        .iter()
-                        .filter_map(|p| p["text"].as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                };
-                let is_error = block["is_error"].as_bool().unwrap_or(false);
-                return LastInput::ToolResult { content, is_error };
-            }
+            Some("tool_result") => return anthropic_tool_result(block),
             _ => {}
         }
     }
     LastInput::Nothing
+}
+
+/// An Anthropic `tool_result` block as [`LastInput::ToolResult`].
+fn anthropic_tool_result(block: &Value) -> LastInput {
+    let content = match &block["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let is_error = block["is_error"].as_bool().unwrap_or(false);
+    LastInput::ToolResult { content, is_error }
 }
 
 fn openai_last_input(items: &[Value]) -> LastInput {

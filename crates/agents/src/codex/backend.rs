@@ -5,6 +5,17 @@
 //! persisted before the first `turn/start`), then runs one session task that feeds stdout to the
 //! [`Normalizer`] and answers codex's approval requests: the safety rules first, then the
 //! office. The wire shapes live in `types`/`rpc`/`normalize`, not here.
+//!
+//! Turn input: the text, then each image attachment as a `localImage` (codex sends it to the
+//! model as an `input_image` data URL); other files (PDFs, text) have no codex input type and
+//! are named in the text with their path, for the agent's tools to read.
+//!
+//! Declines: codex's v2 `decline` carries no message, so the model would only read "rejected
+//! by user". When the office has a reason (a safety rule's message and hint, the permission
+//! mode's, or the human's), the driver first sends `turn/steer` with an `[Isomux] …` note to
+//! the running turn, then the `decline`; codex 0.169.0 puts the note as a user message right
+//! after the declined call's output in the next model request (tests/tests/codex_decline.rs).
+//! Without a reason nothing is added.
 
 use super::normalize::{ApprovalKind, ApprovalRequestIn, Expect, Normalizer, Output};
 use super::rpc::{self, ClientInfo, Decision, RequestIds, ThreadParams, UserInput};
@@ -459,16 +470,16 @@ impl Session {
             }
             SessionCommand::Interrupt => self.interrupt(),
             SessionCommand::AnswerApproval {
-                request_id, allow, ..
+                request_id,
+                allow,
+                reason,
             } => match self.approvals.remove(&request_id) {
-                // codex's v2 decline carries no message; the model is told the user declined.
+                Some(req) if allow => self.write(&req.answer(Decision::Accept)),
                 Some(req) => {
-                    let decision = if allow {
-                        Decision::Accept
-                    } else {
-                        Decision::Decline
-                    };
-                    self.write(&req.answer(decision));
+                    let note = reason
+                        .filter(|r| !r.trim().is_empty())
+                        .map(|r| format!("[Isomux] The office declined that tool call: {r}"));
+                    self.decline(&req, note);
                 }
                 None => tracing::debug!(%request_id, "approval answered after it was withdrawn"),
             },
@@ -531,6 +542,23 @@ impl Session {
         }
     }
 
+    /// Declines `req`. codex's v2 decline carries no message (the model only reads "rejected
+    /// by user"), so a `note` saying why is first steered into the running turn: codex queues
+    /// it and the model reads it right after the declined call's output.
+    fn decline(&mut self, req: &ApprovalRequestIn, note: Option<String>) {
+        let thread = self.normalizer.thread_id().map(str::to_owned);
+        let turn = req
+            .turn_id
+            .clone()
+            .or_else(|| self.normalizer.active_turn().map(str::to_owned));
+        if let (Some(note), Some(thread), Some(turn)) = (note, thread, turn) {
+            self.request(Expect::Other, |id| {
+                rpc::turn_steer(id, &thread, &turn, &[UserInput::Text(note)])
+            });
+        }
+        self.write(&req.answer(Decision::Decline));
+    }
+
     /// The safety rules first: a denied call is declined without asking the office.
     async fn approval(
         &mut self,
@@ -551,7 +579,11 @@ impl Session {
         let caveat = match verdict {
             Verdict::Deny(denial) => {
                 tracing::info!(reason = %denial.message(), "the safety rules declined a codex tool call");
-                self.write(&req.answer(Decision::Decline));
+                let note = format!(
+                    "[Isomux] The office's safety rules declined that tool call: {}",
+                    denial.message()
+                );
+                self.decline(&req, Some(note));
                 return true;
             }
             Verdict::Unanalysable { reason } => Some(reason),

@@ -201,6 +201,22 @@ pub fn turn_start_with_network(id: &RequestId, thread_id: &str, input: &[UserInp
     msg
 }
 
+/// `turn/steer`: adds `input` to the running turn `expected_turn_id` (codex refuses it when
+/// another turn, or none, is running). The model sees it with its next request.
+pub fn turn_steer(
+    id: &RequestId,
+    thread_id: &str,
+    expected_turn_id: &str,
+    input: &[UserInput],
+) -> Value {
+    let input: Vec<Value> = input.iter().map(UserInput::to_value).collect();
+    request(
+        id,
+        "turn/steer",
+        json!({ "threadId": thread_id, "input": input, "expectedTurnId": expected_turn_id }),
+    )
+}
+
 /// `turn/interrupt`; the turn then ends with `turn/completed {status:"interrupted"}`.
 pub fn turn_interrupt(id: &RequestId, thread_id: &str, turn_id: &str) -> Value {
     request(

@@ -137,6 +137,16 @@ fn turn_start_images_and_network() {
 }
 
 #[test]
+fn turn_steer_names_the_running_turn() {
+    let msg = turn_steer(&id(5), "t", "u", &[UserInput::Text("why".into())]);
+    assert_eq!(
+        msg,
+        json!({"method":"turn/steer","id":5,"params":{"threadId":"t","expectedTurnId":"u",
+            "input":[{"type":"text","text":"why","text_elements":[]}]}})
+    );
+}
+
+#[test]
 fn turn_interrupt_matches_fixtures() {
     for name in ["codex-interrupt", "codex-errors"] {
         for msg in fixtures::sent(name, "turn/interrupt") {
