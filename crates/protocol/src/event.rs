@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct FullState {
     pub office: Office,
     pub rooms: Vec<Room>,
+    /// Agents with their `prompt` left empty (it is in `GET /api/agents` and in
+    /// `agent_added`/`agent_updated`), so the snapshot stays small (design §9).
     pub agents: Vec<Agent>,
     pub tasks: Vec<Task>,
     pub presence: Vec<Presence>,

@@ -325,7 +325,18 @@ impl Office {
         Ok(FullState {
             office: to_proto::office(&self.office),
             rooms: self.rooms.iter().map(to_proto::room).collect(),
-            agents: self.agents.values().map(to_proto::agent).collect(),
+            // Design §9 keeps the snapshot under 64 KB for 32 busy agents, and their prompts
+            // alone (2 KB each) would fill it: the snapshot leaves `prompt` empty; `GET
+            // /api/agents` and `agent_added`/`agent_updated` carry it.
+            agents: self
+                .agents
+                .values()
+                .map(|a| {
+                    let mut a = to_proto::agent(a);
+                    a.prompt = String::new();
+                    a
+                })
+                .collect(),
             tasks: Vec::new(),
             presence: self.presence.values().map(|(_, p)| p.clone()).collect(),
             me: to_proto::me(caller),
