@@ -64,8 +64,12 @@ impl Backend for ClaudeBackend {
                 || INSTALL_HINT.to_owned(),
                 |b| format!("Claude Code at {}", b.display()),
             )),
-            // Only what this driver does today: no fork, no skills/MCP wiring yet.
+            // Only what this driver does today: no skills/MCP wiring yet. Forks at a message
+            // (`--fork-session --resume-session-at`) are verified against 2.1.197 by
+            // tests/tests/fork.rs.
             capabilities: Capabilities {
+                fork: true,
+                fork_at_message: true,
                 hooks: true,
                 approvals: true,
                 images: true,
@@ -138,10 +142,26 @@ fn command(bin: &Path, spec: &SessionSpec, session_id: &str) -> Command {
     if !spec.model.is_empty() {
         cmd.arg("--model").arg(&spec.model);
     }
-    match &spec.resume {
-        Some(id) => cmd.arg("--resume").arg(id),
-        None => cmd.arg("--session-id").arg(session_id),
-    };
+    match (&spec.resume, &spec.fork) {
+        (Some(id), _) => {
+            cmd.arg("--resume").arg(id);
+        }
+        // A fork gets the office's id for the new session (`--session-id` is accepted with
+        // `--resume` only together with `--fork-session`) and keeps the source's history up
+        // to the assistant message `at` (its uuid in the source's session file).
+        (None, Some(fork)) => {
+            cmd.arg("--resume").arg(&fork.source_session);
+            cmd.arg("--fork-session")
+                .arg("--session-id")
+                .arg(session_id);
+            if let Some(at) = &fork.at {
+                cmd.arg("--resume-session-at").arg(at);
+            }
+        }
+        (None, None) => {
+            cmd.arg("--session-id").arg(session_id);
+        }
+    }
     cmd.current_dir(&spec.cwd);
     // As the SDK does (§1.2).
     cmd.env_remove("NODE_OPTIONS").env_remove("DEBUG");
@@ -269,6 +289,22 @@ async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Ba
     })
 }
 
+/// The uuid of a top-level assistant message: the stream-json `uuid`s are the ones Claude Code
+/// writes to its session file, so a later fork can `--resume-session-at` it. Sub-agents'
+/// messages (`parent_tool_use_id`) live in other files and are skipped.
+fn assistant_uuid(line: &str) -> Option<String> {
+    if !line.contains("\"assistant\"") {
+        return None;
+    }
+    let v: Value = serde_json::from_str(line).ok()?;
+    if v.get("type")?.as_str()? != "assistant"
+        || v.get("parent_tool_use_id").is_some_and(|p| !p.is_null())
+    {
+        return None;
+    }
+    v.get("uuid")?.as_str().map(str::to_owned)
+}
+
 /// What the writer task does next.
 enum Write {
     Line(String),
@@ -378,6 +414,11 @@ impl Session {
                             if !self.handle_output(out, &events).await {
                                 self.close();
                             }
+                        }
+                        if let Some(uuid) = assistant_uuid(&line)
+                            && events.send(NormalizedEvent::Position(uuid)).await.is_err()
+                        {
+                            self.close();
                         }
                     }
                     Ok(None) | Err(_) => break,
@@ -789,6 +830,60 @@ mod tests {
             Some(SDK_VERSION)
         );
         assert_eq!(env["NODE_OPTIONS"], None);
+    }
+
+    #[test]
+    fn a_fork_resumes_the_source_under_the_offices_new_id_at_a_message() {
+        let mut s = spec();
+        s.fork = Some(isomux_core::backend::ForkSpec {
+            source_session: "src".into(),
+            at: Some("uuid-7".into()),
+        });
+        let cmd = command(Path::new("/bin/claude"), &s, "new-id");
+        let joined = cmd
+            .as_std()
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.ends_with(
+                "--resume src --fork-session --session-id new-id --resume-session-at uuid-7"
+            ),
+            "{joined}"
+        );
+        // Once the fork has its own session, it is resumed like any other.
+        s.resume = Some("new-id".into());
+        let cmd = command(Path::new("/bin/claude"), &s, "new-id");
+        let args: Vec<_> = cmd.as_std().get_args().collect();
+        assert!(!args.iter().any(|a| *a == "--fork-session"));
+    }
+
+    /// The stream's assistant uuids are the session file's (both fixtures are the same run).
+    #[test]
+    fn positions_are_the_assistant_uuids_written_to_the_session_file() {
+        use super::super::test_fixtures::{Transcript, fixtures_dir};
+        let streamed: Vec<String> = Transcript::load("claude-basic-turn")
+            .recv()
+            .into_iter()
+            .filter_map(assistant_uuid)
+            .collect();
+        assert_eq!(streamed.len(), 3, "{streamed:?}");
+        let on_disk =
+            std::fs::read_to_string(fixtures_dir().join("claude-session-on-disk-basic.jsonl"))
+                .unwrap();
+        let disk: Vec<String> = on_disk
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["type"] == "assistant")
+            .filter_map(|v| v["uuid"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(disk[..3], streamed[..]);
+        assert_eq!(assistant_uuid(r#"{"type":"result","uuid":"x"}"#), None);
+        assert_eq!(
+            assistant_uuid(r#"{"type":"assistant","uuid":"x","parent_tool_use_id":"t"}"#),
+            None
+        );
     }
 
     #[test]

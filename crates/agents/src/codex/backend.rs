@@ -83,8 +83,12 @@ impl Backend for CodexBackend {
                 || INSTALL_HINT.to_owned(),
                 |b| format!("Codex at {}", b.display()),
             )),
-            // Only what this driver does today: no fork, no skills/MCP wiring yet.
+            // Only what this driver does today: no skills/MCP wiring yet. Forks at a message
+            // (`thread/fork` with `lastTurnId`) are verified against 0.169.0 by
+            // tests/tests/fork.rs.
             capabilities: Capabilities {
+                fork: true,
+                fork_at_message: true,
                 approvals: true,
                 interrupt: true,
                 resume: true,
@@ -207,15 +211,28 @@ async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Backend
         let id = session.ids.next_id();
         session.normalizer.expect(id.clone(), Expect::Thread);
         let params = thread_params(&spec);
-        match &spec.resume {
-            Some(thread) => {
+        match (&spec.resume, &spec.fork) {
+            (Some(thread), _) => {
                 session.write(&rpc::thread_resume(&id, thread, true, &params));
                 session
                     .await_response(&id)
                     .await
                     .map_err(|e| format!("codex could not resume thread {thread}: {e}"))?;
             }
-            None => {
+            // A fork: a new thread with the source's turns through `at` (a turn id).
+            (None, Some(fork)) => {
+                session.write(&rpc::thread_fork_through(
+                    &id,
+                    &fork.source_session,
+                    fork.at.as_deref(),
+                    true,
+                    &params,
+                ));
+                session.await_response(&id).await.map_err(|e| {
+                    format!("codex could not fork thread {}: {e}", fork.source_session)
+                })?;
+            }
+            (None, None) => {
                 session.write(&rpc::thread_start(&id, &params));
                 session
                     .await_response(&id)
@@ -372,6 +389,11 @@ impl Session {
                                 self.close();
                             }
                         }
+                        if let Some(turn) = self.started_turn(&msg)
+                            && events.send(NormalizedEvent::Position(turn)).await.is_err()
+                        {
+                            self.close();
+                        }
                     }
                     Ok(None) | Err(_) => break,
                 },
@@ -417,6 +439,20 @@ impl Session {
         let _ = events
             .send(NormalizedEvent::Exited { code, stderr_tail })
             .await;
+    }
+
+    /// The id of a turn of our thread that just started (`turn/started`): a later fork keeps
+    /// the history through it (`thread/fork` `lastTurnId`).
+    fn started_turn(&self, msg: &Value) -> Option<String> {
+        if msg.get("method")?.as_str()? != "turn/started" {
+            return None;
+        }
+        let params = msg.get("params")?;
+        let thread = params.get("threadId").and_then(Value::as_str);
+        if thread.is_some() && thread != self.normalizer.thread_id() {
+            return None;
+        }
+        params.get("turn")?.get("id")?.as_str().map(str::to_owned)
     }
 
     fn close(&mut self) {

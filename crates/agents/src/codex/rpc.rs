@@ -153,8 +153,23 @@ pub fn thread_fork(
     exclude_turns: bool,
     p: &ThreadParams,
 ) -> Value {
+    thread_fork_through(id, thread_id, None, exclude_turns, p)
+}
+
+/// `thread/fork` keeping the source's history through turn `last_turn_id` (inclusive; its
+/// later turns are left out), or all of it.
+pub fn thread_fork_through(
+    id: &RequestId,
+    thread_id: &str,
+    last_turn_id: Option<&str>,
+    exclude_turns: bool,
+    p: &ThreadParams,
+) -> Value {
     let mut m = params_value(p);
     m.insert("threadId".into(), thread_id.into());
+    if let Some(turn) = last_turn_id {
+        m.insert("lastTurnId".into(), turn.into());
+    }
     if exclude_turns {
         m.insert("excludeTurns".into(), true.into());
     }

@@ -96,6 +96,16 @@ fn resume_and_fork_shapes() {
 }
 
 #[test]
+fn a_fork_at_a_turn_names_it_as_last_turn_id() {
+    let v = thread_fork_through(&id(3), "th", Some("tu"), true, &ThreadParams::default());
+    assert_eq!(
+        v,
+        json!({"method":"thread/fork","id":3,"params":{"threadId":"th","lastTurnId":"tu",
+            "excludeTurns":true}})
+    );
+}
+
+#[test]
 fn turn_start_matches_every_fixture() {
     for name in fixtures::transcripts() {
         for msg in fixtures::sent(&name, "turn/start") {
