@@ -12,7 +12,9 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 pub mod browser;
 pub mod claude_office;
 pub mod codex_office;
+pub mod db_dump;
 pub mod model_server;
+pub mod netns;
 pub mod process;
 
 /// How long tests wait for something that should happen (never a performance assertion).

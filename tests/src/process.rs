@@ -60,9 +60,16 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `isomux serve --listen 127.0.0.1:0 --data-dir DIR` and waits for its URL.
     pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Self> {
+        Self::start_with(&["--listen", "127.0.0.1:0"], data_dir, extra_env)
+    }
+
+    /// Starts `isomux serve ARGS… --data-dir DIR` and waits for its URL.
+    pub fn start_with(args: &[&str], data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Self> {
         let bin = isomux_bin()?;
         let mut cmd = Command::new(&bin);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        cmd.arg("serve")
+            .args(args)
+            .arg("--data-dir")
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

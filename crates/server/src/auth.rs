@@ -57,9 +57,11 @@ pub(crate) fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a 
 /// Prefix of agent bearer tokens.
 pub const AGENT_TOKEN_PREFIX: &str = "isx_agent_";
 
-/// Whether a peer may present an agent token: agents run on the office's own machine.
+/// Whether a peer may present an agent token: agents run on the office's own machine. On a
+/// dual-stack listener (`[::]`) IPv4 peers arrive as mapped addresses (`::ffff:127.0.0.1`),
+/// hence the canonical form.
 pub(crate) fn agent_peer_allowed(peer: Option<std::net::SocketAddr>) -> bool {
-    peer.is_some_and(|p| p.ip().is_loopback())
+    peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
 }
 
 /// Authenticates a request from its headers and peer (401 when there are no valid
@@ -344,13 +346,19 @@ mod tests {
 
     #[test]
     fn agent_tokens_count_only_from_loopback_peers() {
-        for ok in ["127.0.0.1:5000", "127.9.9.9:1", "[::1]:80"] {
+        for ok in [
+            "127.0.0.1:5000",
+            "127.9.9.9:1",
+            "[::1]:80",
+            "[::ffff:127.0.0.1]:80",
+        ] {
             assert!(agent_peer_allowed(Some(ok.parse().unwrap())), "{ok}");
         }
         for bad in [
             "10.0.0.5:5000",
             "192.168.1.2:80",
             "[2001:db8::1]:80",
+            "[::ffff:10.0.0.5]:80",
             "0.0.0.0:1",
         ] {
             assert!(!agent_peer_allowed(Some(bad.parse().unwrap())), "{bad}");
