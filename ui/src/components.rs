@@ -5,10 +5,13 @@ pub mod approvals;
 pub mod character;
 pub mod chat_log;
 pub mod composer;
+pub mod geometry;
 pub mod markdown;
 pub mod office_svg;
+pub mod panels;
 pub mod queue;
 pub mod spawn_dialog;
+pub mod wall;
 
 use crate::store::Store;
 use crate::transport::{self, ApiError};

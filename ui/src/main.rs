@@ -3,6 +3,8 @@
 
 mod app;
 mod components;
+mod env_text;
+mod look;
 mod pages;
 mod storage;
 mod store;

@@ -1,47 +1,22 @@
-//! The current room drawn in code as an isometric SVG: floor, two walls with a window and a
-//! sign, and eight desks. An occupied desk shows its agent (click: open the chat); an empty one
-//! is a button that opens the spawn dialog for that desk.
+//! The current room drawn in code as an isometric SVG: floor tiles, two walls with their
+//! controls (`wall.rs`: corkboard, office sign, clock, window, doors) and eight desks with
+//! chairs and monitors. An occupied desk shows its agent, name tag, topic and a model prop
+//! (click: open the chat); an empty one is a button that opens the spawn dialog for that desk.
 
 use super::character::Character;
+use super::geometry::{iso, iso_box, points, up};
+use super::wall::{Corkboard, Doors, OfficeSign, RoomPlaque, WallClock, Window, ellipsis};
+use crate::look::{Prop, prop_for};
 use crate::store::use_store;
+use isomux_protocol::BackendKind;
 use leptos::prelude::*;
 
-/// Scene origin (the back corner of the floor) and the half-width of one floor unit, in px.
-const OX: f64 = 500.0;
-const OY: f64 = 150.0;
-const U: f64 = 38.0;
 const FLOOR_W: f64 = 12.0;
 const FLOOR_D: f64 = 12.0;
 const WALL_H: f64 = 130.0;
 const DESK_W: f64 = 1.9;
 const DESK_D: f64 = 1.0;
 const DESK_H: f64 = 24.0;
-
-/// Floor coordinates to scene pixels (2:1 isometric).
-fn iso(x: f64, y: f64) -> (f64, f64) {
-    (OX + (x - y) * U, OY + (x + y) * U / 2.0)
-}
-
-fn up((x, y): (f64, f64), h: f64) -> (f64, f64) {
-    (x, y - h)
-}
-
-fn points(ps: &[(f64, f64)]) -> String {
-    ps.iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Top, left (+y) and right (+x) faces of a box standing on the floor rectangle.
-fn iso_box(x: f64, y: f64, w: f64, d: f64, h: f64) -> [String; 3] {
-    let (a, b, c, e) = (iso(x, y), iso(x + w, y), iso(x + w, y + d), iso(x, y + d));
-    [
-        points(&[up(a, h), up(b, h), up(c, h), up(e, h)]),
-        points(&[e, c, up(c, h), up(e, h)]),
-        points(&[b, c, up(c, h), up(b, h)]),
-    ]
-}
 
 /// Floor position of a desk's back-left corner. Desks stand in two rows that run across the
 /// screen (constant `x + y`): back row 1–4, front row 5–8, left to right.
@@ -54,9 +29,14 @@ fn desk_origin(desk: u8) -> (f64, f64) {
     (cx - DESK_W / 2.0, cy - DESK_D / 2.0)
 }
 
-/// The room scene. `on_empty` gets the desk number of a clicked free desk.
+/// The room scene. `on_empty` gets the desk number of a clicked free desk; `on_sign` and
+/// `on_corkboard` open the office prompt editor and the task board.
 #[component]
-pub fn OfficeScene(on_empty: Callback<u8>) -> impl IntoView {
+pub fn OfficeScene(
+    on_empty: Callback<u8>,
+    on_sign: Callback<()>,
+    on_corkboard: Callback<()>,
+) -> impl IntoView {
     let mut desks: Vec<u8> = (1..=8).collect();
     // Painter's order: far desks first.
     desks.sort_by_key(|d| {
@@ -66,25 +46,21 @@ pub fn OfficeScene(on_empty: Callback<u8>) -> impl IntoView {
     view! {
         <svg class="scene" viewBox="40 10 920 600" role="img" aria-label="The office room">
             <RoomShell />
+            <Corkboard on_open=on_corkboard />
+            <WallClock />
+            <Window />
+            <OfficeSign on_open=on_sign />
+            <RoomPlaque />
+            <Doors />
+            <Plant />
             {desks.into_iter().map(|desk| view! { <Desk desk on_empty /> }).collect_view()}
         </svg>
     }
 }
 
-/// Floor, walls, window, sign.
+/// Floor (tiles), walls with a skirting board.
 #[component]
 fn RoomShell() -> impl IntoView {
-    let store = use_store();
-    let room_name = Memo::new(move |_| {
-        store.state.with(|s| {
-            let id = s.current_room.as_ref();
-            s.rooms
-                .iter()
-                .find(|r| Some(&r.id) == id)
-                .map(|r| r.name.clone())
-                .unwrap_or_default()
-        })
-    });
     let corners = [
         iso(0.0, 0.0),
         iso(FLOOR_W, 0.0),
@@ -104,30 +80,67 @@ fn RoomShell() -> impl IntoView {
         up(corners[3], WALL_H),
         up(corners[0], WALL_H),
     ]);
+    let skirting = [
+        points(&[
+            corners[0],
+            corners[1],
+            up(corners[1], 6.0),
+            up(corners[0], 6.0),
+        ]),
+        points(&[
+            corners[0],
+            corners[3],
+            up(corners[3], 6.0),
+            up(corners[0], 6.0),
+        ]),
+    ];
+    // Checkered tiles: every other square slightly darker.
+    let tiles = (0..FLOOR_W as u32)
+        .flat_map(|i| (0..FLOOR_D as u32).map(move |j| (i, j)))
+        .filter(|(i, j)| (i + j) % 2 == 1)
+        .map(|(i, j)| {
+            let (i, j) = (f64::from(i), f64::from(j));
+            let p = points(&[
+                iso(i, j),
+                iso(i + 1.0, j),
+                iso(i + 1.0, j + 1.0),
+                iso(i, j + 1.0),
+            ]);
+            view! { <polygon class="tile" points=p></polygon> }
+        })
+        .collect_view();
     let grid = (1..FLOOR_W as u32)
         .map(|i| (iso(f64::from(i), 0.0), iso(f64::from(i), FLOOR_D)))
         .chain((1..FLOOR_D as u32).map(|j| (iso(0.0, f64::from(j)), iso(FLOOR_W, f64::from(j)))))
         .map(|((x1, y1), (x2, y2))| view! { <line x1=x1 y1=y1 x2=x2 y2=y2 class="floor-line"></line> })
         .collect_view();
-    let window = points(&[
-        up(iso(6.5, 0.0), 105.0),
-        up(iso(10.0, 0.0), 105.0),
-        up(iso(10.0, 0.0), 45.0),
-        up(iso(6.5, 0.0), 45.0),
-    ]);
-    let (mx, my) = up(iso(9.0, 0.0), 85.0);
-    let (sx, sy) = up(iso(0.0, 4.0), 90.0);
     view! {
         <polygon class="wall wall-left" points=left_wall></polygon>
         <polygon class="wall wall-right" points=right_wall></polygon>
-        <polygon class="window" points=window></polygon>
-        <circle class="moon" cx=mx cy=my r="9"></circle>
-        <g class="sign" transform=format!("translate({sx:.1},{sy:.1}) skewY(26.57)")>
-            <rect x="-70" y="-16" width="140" height="32" rx="4"></rect>
-            <text x="0" y="5" text-anchor="middle">{room_name}</text>
-        </g>
+        <polygon class="skirting" points=skirting[0].clone()></polygon>
+        <polygon class="skirting skirting-left" points=skirting[1].clone()></polygon>
         <polygon class="floor" points=floor></polygon>
+        {tiles}
         {grid}
+    }
+}
+
+/// A potted plant in the back corner.
+#[component]
+fn Plant() -> impl IntoView {
+    let [top, left, right] = iso_box(10.9, 0.3, 0.7, 0.7, 26.0);
+    let (cx, cy) = up(iso(11.25, 0.65), 26.0);
+    view! {
+        <g class="plant" aria-hidden="true">
+            <polygon class="pot-left" points=left></polygon>
+            <polygon class="pot-right" points=right></polygon>
+            <polygon class="pot-top" points=top></polygon>
+            <ellipse class="leaf" cx=cx - 10.0 cy=cy - 18.0 rx="8" ry="18"
+                transform=format!("rotate(-25 {cx} {cy})")></ellipse>
+            <ellipse class="leaf" cx=cx + 10.0 cy=cy - 18.0 rx="8" ry="18"
+                transform=format!("rotate(25 {cx} {cy})")></ellipse>
+            <ellipse class="leaf leaf-mid" cx=cx cy=cy - 26.0 rx="8" ry="22"></ellipse>
+        </g>
     }
 }
 
@@ -160,13 +173,24 @@ fn Desk(desk: u8, on_empty: Callback<u8>) -> impl IntoView {
         up(iso(x + DESK_W / 2.0 - 0.35, y - 0.9), 52.0),
     ]);
     let (seat_x, seat_y) = up(iso(x + DESK_W / 2.0, y - 0.5), 14.0);
-    let lx = x + DESK_W / 2.0 - 0.4;
-    let laptop = points(&[
-        up(iso(lx, y + 0.25), DESK_H),
-        up(iso(lx + 0.8, y + 0.25), DESK_H),
-        up(iso(lx + 0.8, y + 0.25), DESK_H + 20.0),
-        up(iso(lx, y + 0.25), DESK_H + 20.0),
+    // The monitor faces the agent (we see its back), on a stand, left of centre so the agent
+    // stays visible.
+    let lx = x + 0.12;
+    let monitor = points(&[
+        up(iso(lx, y + 0.3), DESK_H + 9.0),
+        up(iso(lx + 0.9, y + 0.3), DESK_H + 9.0),
+        up(iso(lx + 0.9, y + 0.3), DESK_H + 31.0),
+        up(iso(lx, y + 0.3), DESK_H + 31.0),
     ]);
+    let screen_edge = points(&[
+        up(iso(lx, y + 0.22), DESK_H + 9.0),
+        up(iso(lx + 0.9, y + 0.22), DESK_H + 9.0),
+        up(iso(lx + 0.9, y + 0.22), DESK_H + 31.0),
+        up(iso(lx, y + 0.22), DESK_H + 31.0),
+    ]);
+    let [stand, _, _] = iso_box(lx + 0.35, y + 0.3, 0.2, 0.2, DESK_H + 9.0);
+    let (sx1, sy1) = up(iso(lx + 0.45, y + 0.4), DESK_H);
+    let (kx, ky) = up(iso(x + DESK_W / 2.0 + 0.25, y + 0.2), DESK_H);
     let (fx, fy) = iso(x + DESK_W / 2.0, y + DESK_D);
     let (tag_x, tag_y) = (fx, fy + 12.0);
     let occupied = move || agent.with(Option::is_some);
@@ -212,10 +236,18 @@ fn Desk(desk: u8, on_empty: Callback<u8>) -> impl IntoView {
                         let busy = move || {
                             agent.with(|a| a.as_ref().is_some_and(|a| a.state.is_busy()))
                         };
-                        view! { <polygon class="laptop" class:glow=busy points=laptop.clone()></polygon> }
+                        view! {
+                            <g class="monitor" class:glow=busy>
+                                <line class="monitor-stand" x1=sx1 y1=sy1 x2=sx1 y2=sy1 - 10.0></line>
+                                <polygon class="monitor-stand-top" points=stand.clone()></polygon>
+                                <polygon class="screen-light" points=screen_edge.clone()></polygon>
+                                <polygon class="monitor-back" points=monitor.clone()></polygon>
+                                <ellipse class="keyboard" cx=kx cy=ky rx="14" ry="4"></ellipse>
+                            </g>
+                        }
                     })
             }}
-            {move || agent.with(|a| a.as_ref().map(|a| desk_prop(&a.model, x, y)))}
+            {move || agent.with(|a| a.as_ref().map(|a| desk_prop(a.backend, &a.model, x, y)))}
             {move || {
                 agent
                     .get()
@@ -239,59 +271,72 @@ fn Desk(desk: u8, on_empty: Callback<u8>) -> impl IntoView {
                 <circle cx=seat_x cy=seat_y - 30.0 r="14"></circle>
                 <text x=seat_x y=seat_y - 24.5 text-anchor="middle">"+"</text>
             </g>
+            // Clickable area: the desk and the character above it, but not the wall controls.
             <rect
                 class="hit"
-                x=fx - 75.0
-                y=seat_y - 110.0
-                width="150"
-                height=fy - seat_y + 160.0
+                x=fx - 60.0
+                y=seat_y - 92.0
+                width="120"
+                height=fy - seat_y + 142.0
                 fill="transparent"
             ></rect>
         </g>
     }
 }
 
-/// At most `max` characters, with an ellipsis when cut.
-fn ellipsis(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
-}
-
-/// A model-dependent prop on the desk: Opus agents have a book, Haiku agents have crayons.
-fn desk_prop(model: &str, x: f64, y: f64) -> Option<AnyView> {
-    let m = model.to_ascii_lowercase();
-    if m.contains("opus") {
-        let [t, l, r] = iso_box(x + DESK_W - 0.55, y + 0.3, 0.4, 0.5, DESK_H + 6.0);
-        return Some(
+/// The model's prop on the desk (see [`prop_for`]): a big book, crayons, a rubber duck or a mug.
+fn desk_prop(backend: BackendKind, model: &str, x: f64, y: f64) -> AnyView {
+    let prop = prop_for(backend, model);
+    let class = format!("prop prop-{}", prop.as_str());
+    let (px, py) = (x + DESK_W - 0.55, y + 0.3);
+    let body = match prop {
+        Prop::Book => {
+            let [t, l, r] = iso_box(px, py, 0.45, 0.6, DESK_H + 8.0);
+            let [t2, l2, r2] = iso_box(px + 0.03, py + 0.03, 0.39, 0.54, DESK_H + 9.5);
             view! {
-                <g class="book">
-                    <polygon points=l fill="#8e3b46"></polygon>
-                    <polygon points=r fill="#6d2c36"></polygon>
-                    <polygon points=t fill="#f4efe3"></polygon>
-                </g>
+                <polygon points=l fill="#8e3b46"></polygon>
+                <polygon points=r fill="#6d2c36"></polygon>
+                <polygon points=t fill="#f4efe3"></polygon>
+                <polygon points=l2 fill="#f4efe3"></polygon>
+                <polygon points=r2 fill="#e8e0cc"></polygon>
+                <polygon points=t2 fill="#a8424f"></polygon>
             }
-            .into_any(),
-        );
-    }
-    if m.contains("haiku") {
-        let lines = ["#e74c3c", "#f1c40f", "#3498db"]
+            .into_any()
+        }
+        Prop::Crayons => ["#e74c3c", "#f1c40f", "#3498db", "#2ecc71"]
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 let o = i as f64 * 0.12;
-                let (x1, y1) = up(iso(x + DESK_W - 0.6 + o, y + 0.4), DESK_H + 2.0);
-                let (x2, y2) = up(iso(x + DESK_W - 0.6 + o, y + 0.8), DESK_H + 2.0);
+                let (x1, y1) = up(iso(px - 0.05 + o, py + 0.1), DESK_H + 2.0);
+                let (x2, y2) = up(iso(px - 0.05 + o, py + 0.55), DESK_H + 2.0);
                 view! {
-                    <line x1=x1 y1=y1 x2=x2 y2=y2 stroke=*c stroke-width="3"
+                    <line x1=x1 y1=y1 x2=x2 y2=y2 stroke=*c stroke-width="3.2"
                         stroke-linecap="round"></line>
                 }
             })
-            .collect_view();
-        return Some(view! { <g class="crayons">{lines}</g> }.into_any());
-    }
-    None
+            .collect_view()
+            .into_any(),
+        Prop::Duck => {
+            let (dx, dy) = up(iso(px + 0.2, py + 0.3), DESK_H);
+            view! {
+                <ellipse cx=dx cy=dy - 5.0 rx="8" ry="5.5" fill="#ffd93b"></ellipse>
+                <circle cx=dx + 4.0 cy=dy - 12.0 r="4.5" fill="#ffd93b"></circle>
+                <path d=format!("M{} {} l5 1.5 l-5 1.5 z", dx + 8.0, dy - 13.0) fill="#f39c12"></path>
+                <circle cx=dx + 5.5 cy=dy - 13.0 r="0.9" fill="#222"></circle>
+            }
+            .into_any()
+        }
+        Prop::Mug => {
+            let (mx, my) = up(iso(px + 0.2, py + 0.3), DESK_H);
+            view! {
+                <rect x=mx - 5.0 y=my - 12.0 width="10" height="12" rx="2" fill="#f4f1de"></rect>
+                <path d=format!("M{} {} a3.5 3.5 0 0 1 0 7", mx + 5.0, my - 9.5) fill="none"
+                    stroke="#f4f1de" stroke-width="2"></path>
+                <ellipse cx=mx cy=my - 12.0 rx="5" ry="1.6" fill="#6b4226"></ellipse>
+            }
+            .into_any()
+        }
+    };
+    view! { <g class=class>{body}</g> }.into_any()
 }

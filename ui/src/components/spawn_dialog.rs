@@ -1,12 +1,16 @@
-//! The spawn dialog: name, backend (usable ones), model, cwd, permission mode, effort and
-//! prompt for a new agent at a chosen desk. Server errors are shown inline, verbatim.
+//! The spawn dialog: name, the character's look (hair style and colour, skin, outfit,
+//! accessory) with a live preview, backend (usable ones), model, cwd (with suggestions from
+//! this browser's recent cwds and the other agents'), permission mode, effort and prompt for a
+//! new agent at a chosen desk. Server errors are shown inline, verbatim.
 
+use super::character::LookPreview;
+use crate::look::{self, cwd_suggestions, look_for_name, remember_cwd, shuffled};
 use crate::storage;
 use crate::store::use_store;
 use crate::transport::{self, ApiError};
 use isomux_protocol::op::SpawnAgent;
 use isomux_protocol::op::responses::AgentBody;
-use isomux_protocol::{BackendKind, Effort, Op, PermissionMode, RoomId, ServerMessage};
+use isomux_protocol::{BackendKind, Effort, Look, Op, PermissionMode, RoomId, ServerMessage};
 use leptos::ev;
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -18,6 +22,82 @@ const PERMISSIONS: &[(&str, &str)] = &[
     ("auto", "Auto (office safety rules)"),
 ];
 const EFFORTS: &[&str] = &["low", "medium", "high", "max"];
+/// This browser's recent working directories (a JSON list, most recent first).
+const RECENT_CWDS_KEY: &str = "isomux.recent_cwds";
+
+fn recent_cwds() -> Vec<String> {
+    storage::get(RECENT_CWDS_KEY)
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default()
+}
+
+/// Which part of the look a swatch row sets.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    HairColor,
+    Skin,
+    Outfit,
+}
+
+impl Part {
+    fn get(self, look: &Look) -> &str {
+        match self {
+            Self::HairColor => &look.hair_color,
+            Self::Skin => &look.skin,
+            Self::Outfit => &look.outfit,
+        }
+    }
+
+    fn set(self, look: &mut Look, value: String) {
+        match self {
+            Self::HairColor => look.hair_color = value,
+            Self::Skin => look.skin = value,
+            Self::Outfit => look.outfit = value,
+        }
+    }
+}
+
+/// A row of colour swatches (radio buttons) for one part of the look.
+#[component]
+fn Swatches(
+    id: &'static str,
+    label: &'static str,
+    part: Part,
+    options: &'static [&'static str],
+    look: RwSignal<Look>,
+    touched: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="swatch-row">
+            <span class="swatch-label">{label}</span>
+            <div id=id class="swatches" role="radiogroup" aria-label=label>
+                {options
+                    .iter()
+                    .map(|c| {
+                        let value = *c;
+                        view! {
+                            <button
+                                type="button"
+                                class="swatch"
+                                role="radio"
+                                data-value=value
+                                title=value
+                                aria-label=format!("{label} {value}")
+                                aria-checked=move || look.with(|l| (part.get(l) == value).to_string())
+                                class:selected=move || look.with(|l| part.get(l) == value)
+                                style:background=value
+                                on:click=move |_| {
+                                    touched.set(true);
+                                    look.update(|l| part.set(l, value.to_owned()));
+                                }
+                            ></button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}
 
 /// The dialog for `desk` of `room_id`; `on_close` is called on cancel and after a spawn.
 #[component]
@@ -28,7 +108,29 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
     let backend = RwSignal::new(first.as_ref().map(|b| b.kind.as_str()).unwrap_or_default());
     let model = RwSignal::new(first.map(|b| b.default_model).unwrap_or_default());
     let name = RwSignal::new(String::new());
-    let cwd = RwSignal::new(storage::get(storage::LAST_CWD).unwrap_or_else(|| "/tmp".into()));
+    let recent = recent_cwds();
+    let cwd = RwSignal::new(
+        recent
+            .first()
+            .cloned()
+            .or_else(|| storage::get(storage::LAST_CWD))
+            .unwrap_or_else(|| "/tmp".into()),
+    );
+    let suggestions = Memo::new(move |_| {
+        store
+            .state
+            .with(|s| cwd_suggestions(&recent, s.agents.iter().map(|a| a.cwd.as_str())))
+    });
+    // The look follows the name until the user picks a part.
+    let look = RwSignal::new(look_for_name(""));
+    let touched = RwSignal::new(false);
+    let rolls = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let n = name.get();
+        if !touched.get_untracked() {
+            look.set(look_for_name(&n));
+        }
+    });
     let permission = RwSignal::new("default");
     let effort = RwSignal::new("medium");
     let prompt = RwSignal::new(String::new());
@@ -55,7 +157,11 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
     });
     Effect::new(move |_| match spawn.value().get() {
         Some(Ok(body)) => {
-            storage::set(storage::LAST_CWD, &cwd.get_untracked());
+            let used = cwd.get_untracked();
+            storage::set(storage::LAST_CWD, &used);
+            if let Ok(list) = serde_json::to_string(&remember_cwd(&recent_cwds(), &used)) {
+                storage::set(RECENT_CWDS_KEY, &list);
+            }
             // Show it now; the `agent_added` event that follows is an idempotent upsert.
             store.dispatch(ServerMessage::AgentAdded {
                 agent: Box::new(body.agent),
@@ -80,7 +186,7 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
             name: name.get_untracked().trim().to_owned(),
             backend: kind,
             cwd: cwd.get_untracked().trim().to_owned(),
-            look: None,
+            look: Some(look.get_untracked()),
             room_id: Some(room.get_value()),
             desk: Some(desk),
             model: Some(model.get_untracked()).filter(|m| !m.is_empty()),
@@ -120,12 +226,56 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
                 on:submit=submit
             >
                 <h2>"New agent at desk " {desk}</h2>
-                <label>
-                    "Name"
-                    <input id="spawn-name" node_ref=name_ref autocomplete="off" placeholder="Ada"
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev)) />
-                </label>
+                <div class="look-editor">
+                    <div class="preview-box">
+                        <LookPreview look=look />
+                        <button id="spawn-shuffle" type="button" class="secondary"
+                            title="Another look" on:click=move |_| {
+                                touched.set(true);
+                                rolls.update_value(|r| *r += 1);
+                                let seed = rolls.get_value();
+                                look.update(|l| *l = shuffled(l, seed));
+                            }>"↻ Shuffle"</button>
+                    </div>
+                    <div class="look-fields">
+                        <label>
+                            "Name"
+                            <input id="spawn-name" node_ref=name_ref autocomplete="off" placeholder="Ada"
+                                prop:value=move || name.get()
+                                on:input=move |ev| name.set(event_target_value(&ev)) />
+                        </label>
+                        <div class="row">
+                            <label>
+                                "Hair"
+                                <select id="spawn-hair" on:change=move |ev| {
+                                    touched.set(true);
+                                    look.update(|l| l.hair = event_target_value(&ev));
+                                }>
+                                    {look::HAIR.iter().map(|h| view! {
+                                        <option value=*h selected=move || look.with(|l| l.hair == *h)>{*h}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <label>
+                                "Accessory"
+                                <select id="spawn-accessory" on:change=move |ev| {
+                                    touched.set(true);
+                                    look.update(|l| l.accessory = event_target_value(&ev));
+                                }>
+                                    {look::ACCESSORY.iter().map(|a| view! {
+                                        <option value=*a selected=move || look.with(|l| l.accessory == *a)>{*a}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        </div>
+                        <Swatches id="spawn-hair-color" label="Hair colour" part=Part::HairColor
+                            options=look::HAIR_COLOR look touched />
+                        <Swatches id="spawn-skin" label="Skin" part=Part::Skin options=look::SKIN
+                            look touched />
+                        <Swatches id="spawn-outfit" label="Outfit" part=Part::Outfit
+                            options=look::OUTFIT look touched />
+                    </div>
+                </div>
                 <div class="row">
                     <label>
                         "Backend"
@@ -167,9 +317,14 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
                 </div>
                 <label>
                     "Working directory"
-                    <input id="spawn-cwd" autocomplete="off" spellcheck="false"
+                    <input id="spawn-cwd" autocomplete="off" spellcheck="false" list="spawn-cwd-list"
                         prop:value=move || cwd.get()
                         on:input=move |ev| cwd.set(event_target_value(&ev)) />
+                    <datalist id="spawn-cwd-list">
+                        {move || suggestions.get().into_iter().map(|c| {
+                            view! { <option value=c></option> }
+                        }).collect_view()}
+                    </datalist>
                 </label>
                 <div class="row">
                     <label>
@@ -209,7 +364,8 @@ pub fn SpawnDialog(room_id: RoomId, desk: u8, on_close: Callback<()>) -> impl In
                     {move || error.get().unwrap_or_default()}
                 </p>
                 <div class="actions">
-                    <button type="button" class="secondary" on:click=move |_| on_close.run(())>
+                    <button id="spawn-cancel" type="button" class="secondary"
+                        on:click=move |_| on_close.run(())>
                         "Cancel"
                     </button>
                     <button id="spawn-submit" type="submit" disabled=move || spawn.pending().get()>

@@ -1,11 +1,22 @@
 //! The office view: header with the office name, room doors (tabs) and the dark-mode switch,
-//! the isometric room, and the spawn dialog for a clicked free desk. A room tab pulses
+//! the isometric room, and the one overlay open at a time: the spawn dialog for a clicked free
+//! desk, the office rules (framed sign) or the task board (corkboard). A room tab pulses
 //! (`.room-tab.attention`) while one of its agents waits for attention.
 
 use crate::components::office_svg::OfficeScene;
+use crate::components::panels::{OfficeSettingsDialog, TaskBoardPanel};
 use crate::components::spawn_dialog::SpawnDialog;
 use crate::store::use_store;
 use leptos::prelude::*;
+
+/// What is open over the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overlay {
+    None,
+    Spawn(u8),
+    OfficeRules,
+    TaskBoard,
+}
 
 #[component]
 pub fn Office() -> impl IntoView {
@@ -35,9 +46,11 @@ pub fn Office() -> impl IntoView {
             }
         })
     });
-    let spawn_desk = RwSignal::new(None::<u8>);
-    let on_empty = Callback::new(move |desk: u8| spawn_desk.set(Some(desk)));
-    let close = Callback::new(move |()| spawn_desk.set(None));
+    let overlay = RwSignal::new(Overlay::None);
+    let on_empty = Callback::new(move |desk: u8| overlay.set(Overlay::Spawn(desk)));
+    let on_sign = Callback::new(move |()| overlay.set(Overlay::OfficeRules));
+    let on_corkboard = Callback::new(move |()| overlay.set(Overlay::TaskBoard));
+    let close = Callback::new(move |()| overlay.set(Overlay::None));
 
     view! {
         <div id="office">
@@ -84,12 +97,18 @@ pub fn Office() -> impl IntoView {
                 </button>
             </header>
             <main class="scene-wrap">
-                <OfficeScene on_empty />
+                <OfficeScene on_empty on_sign on_corkboard />
             </main>
-            {move || {
-                let desk = spawn_desk.get()?;
-                let room_id = current.get()?;
-                Some(view! { <SpawnDialog room_id desk on_close=close /> })
+            {move || match overlay.get() {
+                Overlay::None => None,
+                Overlay::Spawn(desk) => {
+                    let room_id = current.get()?;
+                    Some(view! { <SpawnDialog room_id desk on_close=close /> }.into_any())
+                }
+                Overlay::OfficeRules => {
+                    Some(view! { <OfficeSettingsDialog on_close=close /> }.into_any())
+                }
+                Overlay::TaskBoard => Some(view! { <TaskBoardPanel on_close=close /> }.into_any()),
             }}
         </div>
     }
