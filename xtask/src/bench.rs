@@ -1,4 +1,5 @@
-//! `cargo xtask bench [name] [--smoke]`: runs the `bench` binary of `isomux-tests` when it exists.
+//! `cargo xtask bench [name] [--smoke]`: builds the release `isomux` and runs the `bench` binary
+//! of `isomux-tests` (`tests/src/bin/bench.rs`: relay, restore, full_state; design §9).
 
 use anyhow::Result;
 
@@ -23,6 +24,8 @@ pub fn bench(ctx: &Ctx, name: Option<&str>, smoke: bool) -> Result<()> {
         println!("==> no benchmarks yet (isomux-tests has no `bench` binary); nothing to run");
         return Ok(());
     }
+    // The benches drive the release server (`ISOMUX_BIN`); the UI is not needed for them.
+    crate::build::build_server(ctx, false)?;
     ctx.step("bench", |ctx| {
         let mut cmd = test_env(ctx, ctx.cmd("cargo"));
         cmd.args(BENCH_CMD).arg("--");
