@@ -6,11 +6,15 @@ pub mod character;
 pub mod chat_log;
 pub mod composer;
 pub mod geometry;
+pub mod highlight;
 pub mod markdown;
 pub mod office_svg;
 pub mod panels;
 pub mod queue;
+pub mod slash;
+pub mod sound;
 pub mod spawn_dialog;
+pub mod upload;
 pub mod wall;
 
 use crate::store::Store;

@@ -5,6 +5,11 @@
 pub const DARK: &str = "isomux.dark";
 pub const LAST_CWD: &str = "isomux.last_cwd";
 
+/// The key of an agent's unsent composer text.
+pub fn draft_key(agent: &isomux_protocol::AgentId) -> String {
+    format!("isomux.draft.{agent}")
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -16,5 +21,11 @@ pub fn get(key: &str) -> Option<String> {
 pub fn set(key: &str, value: &str) {
     if let Some(s) = storage() {
         let _ = s.set_item(key, value);
+    }
+}
+
+pub fn remove(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
     }
 }

@@ -9,6 +9,7 @@ mod tests;
 pub use reducer::apply;
 pub use state::{Auth, State};
 
+use crate::storage;
 use isomux_protocol::{AgentId, ServerMessage};
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -44,9 +45,35 @@ impl Store {
         }
     }
 
-    /// Feed one server message through the reducer.
+    /// Feed one server message through the reducer. An `attention` event (the office's
+    /// attention module reports only the transitions that need a human) also plays a short
+    /// sound when this tab is hidden.
     pub fn dispatch(&self, msg: ServerMessage) {
+        if matches!(msg, ServerMessage::Attention { .. }) {
+            crate::components::sound::attention();
+        }
         self.state.update(|s| apply(s, msg));
+    }
+
+    /// The unsent composer text for an agent (kept in `localStorage`, so it survives a reload).
+    pub fn draft(&self, id: &AgentId) -> String {
+        self.drafts
+            .with_untracked(|d| d.get(id).cloned())
+            .or_else(|| storage::get(&storage::draft_key(id)))
+            .unwrap_or_default()
+    }
+
+    /// Remember (or, when empty, forget) the unsent text for an agent.
+    pub fn set_draft(&self, id: &AgentId, text: String) {
+        let key = storage::draft_key(id);
+        if text.is_empty() {
+            storage::remove(&key);
+        } else {
+            storage::set(&key, &text);
+        }
+        self.drafts.update(|d| {
+            d.insert(id.clone(), text);
+        });
     }
 
     /// Open an agent's chat, or go back to the office with `None`.

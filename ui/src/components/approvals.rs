@@ -1,4 +1,6 @@
-//! Pending approvals of an agent as cards: the tool, what it wants to do, Approve / Deny.
+//! Approvals of an agent as cards: pending ones with the tool, what it wants to do and
+//! Approve / Deny (answerable from any device); answered ones say how and by whom, on every
+//! device, until a few newer ones push them out.
 
 use super::fire;
 use crate::store::use_store;
@@ -18,6 +20,11 @@ pub fn Approvals(agent_id: AgentId, error: RwSignal<Option<String>>) -> impl Int
             })
         })
     });
+    let resolved = Memo::new(move |_| {
+        store
+            .state
+            .with(|s| agent.with_value(|a| s.resolved_for(a)))
+    });
     let answer = move |approval_id, allow| {
         let op = Op::AnswerApproval {
             agent_id: agent.get_value(),
@@ -29,6 +36,26 @@ pub fn Approvals(agent_id: AgentId, error: RwSignal<Option<String>>) -> impl Int
         fire(store, op, move |e| error.set(Some(e)));
     };
     view! {
+        <For each=move || resolved.get() key=|r| r.approval_id.clone() let:r>
+            {
+                let outcome = if r.allow { "Approved" } else { "Denied" };
+                let tool = if r.tool.is_empty() { "a tool".to_owned() } else { r.tool.clone() };
+                view! {
+                    <div
+                        class="approval approval-resolved"
+                        class:allowed=r.allow
+                        class:denied=!r.allow
+                        data-approval-id=r.approval_id.to_string()
+                    >
+                        <span class="approval-outcome">{format!("{outcome} by {}", r.by)}</span>
+                        ": "
+                        <strong class="tool-name">{tool}</strong>
+                        " "
+                        <span class="approval-summary">{r.summary.clone()}</span>
+                    </div>
+                }
+            }
+        </For>
         <For each=move || pending.get() key=|p| p.approval_id.clone() let:p>
             {
                 let (yes, no) = (p.approval_id.clone(), p.approval_id.clone());

@@ -1,7 +1,7 @@
 //! The one reducer: applies a [`ServerMessage`] to the plain [`State`]. A new server event is
 //! one match arm here (and nothing else in the UI has to learn the wire format).
 
-use super::state::{Auth, State, Stream, upsert_entry};
+use super::state::{Auth, RESOLVED_KEPT, ResolvedApproval, State, Stream, upsert_entry};
 use isomux_protocol::{Agent, AgentId, Approval, FullState, ServerMessage};
 
 /// Apply one server message.
@@ -75,10 +75,40 @@ pub fn apply(state: &mut State, msg: ServerMessage) {
         ServerMessage::ApprovalResolved {
             agent_id,
             approval_id,
-            ..
+            allow,
+            by,
         } => {
-            if let Some(a) = state.agent_mut(&agent_id) {
-                a.pending_approvals.retain(|p| p.approval_id != approval_id);
+            let mut seen = None;
+            if let Some(a) = state.agent_mut(&agent_id)
+                && let Some(i) = a
+                    .pending_approvals
+                    .iter()
+                    .position(|p| p.approval_id == approval_id)
+            {
+                seen = Some(a.pending_approvals.remove(i));
+            }
+            if state.agent(&agent_id).is_some()
+                && !state.resolved.iter().any(|r| r.approval_id == approval_id)
+            {
+                let (tool, summary) = seen.map(|p| (p.tool, p.summary)).unwrap_or_default();
+                state.resolved.push(ResolvedApproval {
+                    agent_id: agent_id.clone(),
+                    approval_id,
+                    tool,
+                    summary,
+                    allow,
+                    by,
+                });
+                let mine = state
+                    .resolved
+                    .iter()
+                    .filter(|r| r.agent_id == agent_id)
+                    .count();
+                if mine > RESOLVED_KEPT
+                    && let Some(i) = state.resolved.iter().position(|r| r.agent_id == agent_id)
+                {
+                    state.resolved.remove(i);
+                }
             }
         }
         ServerMessage::TaskUpserted { task } => {
@@ -144,6 +174,9 @@ fn full_state(state: &mut State, full: FullState) {
     state
         .attention
         .retain(|id| agents.iter().any(|a| &a.id == id));
+    state
+        .resolved
+        .retain(|r| agents.iter().any(|a| a.id == r.agent_id));
     if let Some(f) = &state.focused
         && !agents.iter().any(|a| &a.id == f)
     {
@@ -172,6 +205,7 @@ fn remove_agent(state: &mut State, id: &AgentId) {
     state.logs.remove(id);
     state.streams.retain(|s| &s.agent_id != id);
     state.attention.remove(id);
+    state.resolved.retain(|r| &r.agent_id != id);
     if state.focused.as_ref() == Some(id) {
         state.focused = None;
     }

@@ -4,8 +4,8 @@
 
 use isomux_protocol::op::responses::LogsPage;
 use isomux_protocol::{
-    Agent, AgentId, AgentState, BackendInfo, DeltaKind, Entry, EntryId, Me, Office, Presence, Room,
-    RoomId, Task,
+    Agent, AgentId, AgentState, ApprovalId, BackendInfo, DeltaKind, Entry, EntryId, Me, Office,
+    Presence, Room, RoomId, Task,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -43,6 +43,23 @@ pub struct Stream {
     pub text: String,
 }
 
+/// An approval answered since we connected: the card stays, saying who answered and how, so
+/// every device sees the outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedApproval {
+    pub agent_id: AgentId,
+    pub approval_id: ApprovalId,
+    /// The tool and summary of the request (empty when we never saw it pending).
+    pub tool: String,
+    pub summary: String,
+    pub allow: bool,
+    /// Who answered (a person's name, or the permission mode).
+    pub by: String,
+}
+
+/// Answered approvals kept per agent.
+pub const RESOLVED_KEPT: usize = 5;
+
 /// Everything the views render.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct State {
@@ -67,6 +84,8 @@ pub struct State {
     pub current_room: Option<RoomId>,
     /// Agents that finished or need a human while nobody looked at them.
     pub attention: BTreeSet<AgentId>,
+    /// The last few answered approvals per agent, oldest first.
+    pub resolved: Vec<ResolvedApproval>,
 }
 
 impl State {
@@ -157,6 +176,42 @@ impl State {
         }
         log.loaded = true;
         log.next_before = page.next_before;
+    }
+
+    /// Merge an older page (fetched with `before`): only the cursor moves, `loaded` is kept.
+    /// Returns how many entries were new.
+    pub fn merge_older_page(&mut self, id: &AgentId, page: LogsPage) -> usize {
+        let log = self.logs.entry(id.clone()).or_default();
+        let before = log.entries.len();
+        // A page is oldest first and entirely older than what we hold: build it up front.
+        let mut older: Vec<Arc<Entry>> = Vec::with_capacity(page.entries.len() + before);
+        let first_seq = log.entries.first().map(|e| e.seq);
+        let mut rest = Vec::new();
+        for entry in page.entries {
+            if first_seq.is_some_and(|f| entry.seq >= f) {
+                rest.push(entry);
+            } else {
+                older.push(Arc::new(entry));
+            }
+        }
+        older.sort_by_key(|e| e.seq);
+        older.dedup_by(|a, b| a.id == b.id);
+        older.append(&mut log.entries);
+        log.entries = older;
+        for entry in rest {
+            upsert_entry(&mut log.entries, entry);
+        }
+        log.next_before = page.next_before;
+        log.entries.len() - before
+    }
+
+    /// Answered approvals of one agent, oldest first.
+    pub fn resolved_for(&self, id: &AgentId) -> Vec<ResolvedApproval> {
+        self.resolved
+            .iter()
+            .filter(|r| &r.agent_id == id)
+            .cloned()
+            .collect()
     }
 
     /// Keep `current_room` pointing at an existing room.

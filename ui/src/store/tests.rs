@@ -327,3 +327,83 @@ fn tab_in_a_chat_cycles_awake_agents_of_the_room() {
     s.focus(Some(ag("ag_5")));
     assert_eq!(s.cycle_agent(true), None);
 }
+
+#[test]
+fn answered_approvals_keep_a_card_saying_who_answered() {
+    let mut s = loaded();
+    for i in 0..7 {
+        apply(
+            &mut s,
+            msg(json!({"type": "approval_requested", "agent_id": "ag_1",
+                       "approval_id": format!("ap_{i}"), "tool": "Bash",
+                       "input": {"command": "rm -rf ./build"}, "summary": "Run rm"})),
+        );
+        let resolved = json!({"type": "approval_resolved", "agent_id": "ag_1",
+                              "approval_id": format!("ap_{i}"), "allow": i % 2 == 0,
+                              "by": "Bob (Phone)"});
+        apply(&mut s, msg(resolved.clone()));
+        // Every device gets the event; a repeat changes nothing.
+        apply(&mut s, msg(resolved));
+    }
+    let r = s.resolved_for(&ag("ag_1"));
+    assert_eq!(
+        r.len(),
+        super::state::RESOLVED_KEPT,
+        "only the last few are kept"
+    );
+    let last = r.last().unwrap();
+    assert_eq!(last.approval_id.as_str(), "ap_6");
+    assert!(last.allow);
+    assert_eq!(last.by, "Bob (Phone)");
+    assert_eq!(
+        (last.tool.as_str(), last.summary.as_str()),
+        ("Bash", "Run rm")
+    );
+    assert!(s.resolved_for(&ag("ag_2")).is_empty());
+    // One answered elsewhere before we saw it pending still shows its outcome.
+    apply(
+        &mut s,
+        msg(
+            json!({"type": "approval_resolved", "agent_id": "ag_2", "approval_id": "ap_x",
+                   "allow": false, "by": "auto"}),
+        ),
+    );
+    assert!(!s.resolved_for(&ag("ag_2"))[0].allow);
+    apply(
+        &mut s,
+        msg(json!({"type": "agent_removed", "agent_id": "ag_2"})),
+    );
+    assert!(s.resolved_for(&ag("ag_2")).is_empty());
+}
+
+#[test]
+fn older_pages_are_prepended_and_move_only_the_cursor() {
+    let mut s = loaded();
+    let id = ag("ag_1");
+    let page = |from: i64, to: i64, next: Option<i64>| -> LogsPage {
+        serde_json::from_value(json!({
+            "entries": (from..to).map(|i| entry(&format!("en_{i}"), i, "x")).collect::<Vec<_>>(),
+            "next_before": next,
+        }))
+        .unwrap()
+    };
+    s.merge_page(&id, page(300, 400, Some(300)));
+    // A live entry arrived meanwhile.
+    apply(
+        &mut s,
+        msg(json!({"type": "log_entry", "agent_id": "ag_1", "entry": entry("en_400", 400, "y")})),
+    );
+    let added = s.merge_older_page(&id, page(100, 300, Some(100)));
+    assert_eq!(added, 200);
+    // Overlap (a page fetched twice) adds nothing and keeps the order.
+    assert_eq!(s.merge_older_page(&id, page(250, 310, Some(100))), 0);
+    let log = &s.logs[&id];
+    assert!(log.loaded);
+    assert_eq!(log.next_before, Some(100));
+    assert_eq!(log.entries.len(), 301);
+    assert!(log.entries.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(log.entries.first().unwrap().seq, 100);
+    assert_eq!(log.entries.last().unwrap().seq, 400);
+    s.merge_older_page(&id, page(0, 100, None));
+    assert_eq!(s.logs[&id].next_before, None, "nothing older");
+}
