@@ -2,8 +2,14 @@
 //! `isomux serve`'s REST and WebSocket: three turns A, B, C; editing B forks the backend session
 //! so the model's next request holds A, its answer and B' but not B or C; the original
 //! conversation stays as it was; editing the first message starts with no history; resuming
-//! the original gives the model A, B and C again.
+//! the original gives the model A, B and C again. Plus the claude driver's recovery of a fork
+//! whose session was never saved.
 
+use isomux_agents::claude::ClaudeBackend;
+use isomux_core::backend::{
+    Backend, ForkSpec, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec, UserTurn,
+};
+use isomux_protocol::Effort;
 use isomux_tests::claude_office::{office_env, start_office};
 use isomux_tests::codex_office::CodexOffice;
 use isomux_tests::model_server::{ModelServer, RecordedRequest, Reply, Script};
@@ -225,5 +231,106 @@ async fn codex_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Resul
     let r = edit_fork_and_resume(&c, &office.server, &id).await;
     office.explain(&c, &id, r).await?;
     running.stop().await?;
+    Ok(())
+}
+
+/// Runs one turn on a backend session; returns the last position it reported.
+async fn backend_turn(h: &mut SessionHandle, text: &str) -> anyhow::Result<Option<String>> {
+    h.commands
+        .send(SessionCommand::Send(UserTurn {
+            lines: Vec::new(),
+            text: text.into(),
+            attachments: Vec::new(),
+        }))
+        .await?;
+    let mut position = None;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(60), h.events.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the session ended during the turn"))?;
+        match ev {
+            NormalizedEvent::Position(p) => position = Some(p),
+            NormalizedEvent::TurnCompleted { .. } => return Ok(position),
+            NormalizedEvent::TurnFailed { message, .. } => anyhow::bail!("turn failed: {message}"),
+            _ => {}
+        }
+    }
+}
+
+async fn close(mut h: SessionHandle) -> anyhow::Result<()> {
+    h.commands.send(SessionCommand::Close).await?;
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(30), h.events.recv()).await? {
+        if matches!(ev, NormalizedEvent::Exited { .. }) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The office persists a fork's new claude session id before spawning; if the CLI dies before
+/// saving that session, the next start resumes an id claude does not know. The driver then
+/// forks again under that id instead of starting with no history.
+#[tokio::test]
+async fn a_claude_fork_that_was_never_saved_is_forked_again_under_its_id() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
+    std::fs::create_dir_all(&home)?;
+    std::fs::create_dir_all(&work)?;
+    let server = isomux_tests::model_server::AnthropicServer::start(script());
+    let mut env = server.claude_env();
+    env.push(("HOME".into(), home.display().to_string()));
+    env.push(("DISABLE_AUTOUPDATER".into(), "1".into()));
+    let spec =
+        |resume: Option<&str>, session_id: Option<&str>, fork: Option<ForkSpec>| SessionSpec {
+            agent_id: "ag_test".into(),
+            agent_name: "Ada".into(),
+            conversation_id: "cv_test".into(),
+            cwd: work.clone(),
+            model: "claude-sonnet-4-5".into(),
+            effort: Effort::Medium,
+            permission_mode: Default::default(),
+            system_prompt: String::new(),
+            resume: resume.map(Into::into),
+            fork,
+            session_id: session_id.map(Into::into),
+            data_dir: home.join(".isomux"),
+            env: env.clone(),
+        };
+    let backend = ClaudeBackend::with_bin(isomux_tests::process::cli_bin("claude")?);
+    const SOURCE: &str = "0b5f0f3e-3c41-4d2a-9b7e-6a1c2d3e4f50";
+    const FORK: &str = "7d2e9c1a-5b3f-4e8d-a6c4-2f1e0d9c8b7a";
+    let mut h = backend.start(spec(None, Some(SOURCE), None)).await?;
+    let after_a = backend_turn(&mut h, A).await?.expect("a position after A");
+    backend_turn(&mut h, B).await?;
+    close(h).await?;
+
+    // FORK was chosen and stored by the office, but the CLI never saved it.
+    let fork = ForkSpec {
+        source_session: SOURCE.into(),
+        at: Some(after_a),
+    };
+    let mut h = backend
+        .start(spec(Some(FORK), None, Some(fork.clone())))
+        .await?;
+    match tokio::time::timeout(Duration::from_secs(10), h.events.recv()).await? {
+        Some(NormalizedEvent::SessionId(id)) => assert_eq!(id, FORK),
+        other => anyhow::bail!("expected the session id first, got {other:?}"),
+    }
+    backend_turn(&mut h, B2).await?;
+    assert_sees(
+        &last_model_request(&server),
+        &[A, REPLY_A, B2],
+        &[B, REPLY_B],
+    );
+    close(h).await?;
+    // Now it is saved: resuming it continues the fork.
+    let mut h = backend.start(spec(Some(FORK), None, Some(fork))).await?;
+    backend_turn(&mut h, D).await?;
+    assert_sees(
+        &last_model_request(&server),
+        &[A, REPLY_A, B2, D],
+        &[B, REPLY_B],
+    );
+    close(h).await?;
     Ok(())
 }

@@ -30,8 +30,9 @@ pub struct SessionSpec {
     /// ([`BackendDescription::accepts_session_id`]): the id the office chose and persisted
     /// before spawning, so a crash during the first turn can still resume it.
     pub session_id: Option<String>,
-    /// For the first start of a forked conversation (no `resume`): the backend session to fork
-    /// and where.
+    /// For a forked conversation: the backend session it forks and where. Used when there is no
+    /// `resume` yet (its first start), or when the `resume` session turns out never to have been
+    /// saved (the CLI died before writing it): then the fork is made again under that id.
     pub fork: Option<ForkSpec>,
     /// The office's data dir (the safety rules protect it).
     pub data_dir: PathBuf,

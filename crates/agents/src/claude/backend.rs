@@ -209,7 +209,8 @@ fn safety_context(spec: &SessionSpec) -> SafetyContext {
 }
 
 /// Starts (or resumes) a session. A session the CLI never saved — it died during its first turn,
-/// before writing the transcript — cannot be resumed: it starts fresh under the same id.
+/// before writing the transcript — cannot be resumed: it starts fresh (a fork: is forked again,
+/// `spec.fork` being kept) under the same id.
 async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
     match start_once(bin.clone(), spec.clone()).await {
         Err(BackendError::StartFailed(why))

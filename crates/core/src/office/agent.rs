@@ -5,7 +5,7 @@ use super::actor::{Internal, Office};
 use crate::backend::{
     ForkSpec, NormalizedEvent, SessionCommand, SessionSpec, TurnAttachment, UserTurn,
 };
-use crate::domain::{AgentRecord, AgentRuntime, ForkPoint, QueuedItem};
+use crate::domain::{AgentRecord, AgentRuntime, QueuedItem};
 use crate::ids::new_id;
 use crate::permission::Decision;
 use crate::queue::Queue;
@@ -241,20 +241,15 @@ impl Office {
         let rec = a.rec.clone();
         let conv = self.store.conversation(&rec.conversation_id).ok().flatten();
         let resume = conv.as_ref().and_then(|c| c.backend_session_id.clone());
-        // A fork's first start: the backend copies the source session's history.
-        let fork = match (&resume, conv.and_then(|c| c.fork)) {
-            (
-                None,
-                Some(ForkPoint {
-                    backend: Some((source_session, at)),
-                    ..
-                }),
-            ) => Some(ForkSpec {
+        // A fork: its first start copies the source session's history (later starts resume its
+        // own session; the fork point stays known for a backend that never saved it).
+        let fork = conv
+            .and_then(|c| c.fork)
+            .and_then(|f| f.backend)
+            .map(|(source_session, at)| ForkSpec {
                 source_session,
                 at: Some(at),
-            }),
-            _ => None,
-        };
+            });
         let mut session_id = None;
         if resume.is_none()
             && self
