@@ -924,6 +924,16 @@ async fn editing_a_message_forks_and_resume_switches_back() -> anyhow::Result<()
         .await?
         .ok()?;
     assert_eq!(kept["entries"].as_array().unwrap(), &before_edit);
+    let same = c
+        .get(&format!(
+            "/api/agents/{demo}/logs?limit=500&session={original_conv}"
+        ))
+        .await?
+        .ok()?;
+    assert_eq!(
+        same, kept,
+        "`session` names the conversation too (design §6)"
+    );
     let sessions = c.get(&format!("/api/agents/{demo}/sessions")).await?.ok()?;
     let sessions = sessions["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);

@@ -42,10 +42,12 @@ pub enum Op {
     },
     /// Stop the running turn.
     Abort { agent_id: AgentId },
-    /// A page of the agent's current conversation (or `conversation_id`), oldest first.
+    /// A page of the agent's current conversation (or `conversation_id`, also accepted as
+    /// `session` as design §6 spells it), oldest first. A forked conversation's log starts with
+    /// its ancestors' entries up to the fork point.
     GetLogs {
         agent_id: AgentId,
-        #[serde(default)]
+        #[serde(default, alias = "session")]
         conversation_id: Option<ConversationId>,
         #[serde(default, deserialize_with = "de_opt_i64")]
         before: Option<i64>,
