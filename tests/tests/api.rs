@@ -991,3 +991,74 @@ async fn editing_a_message_forks_and_resume_switches_back() -> anyhow::Result<()
     office.running.stop().await?;
     Ok(())
 }
+
+/// The demo backend with `fork_at_message` switched off, to check how the office refuses.
+struct DemoWithoutForks(isomux_agents::demo::DemoBackend);
+
+impl isomux_core::backend::Backend for DemoWithoutForks {
+    fn describe(&self) -> isomux_core::backend::BackendDescription {
+        let mut d = self.0.describe();
+        d.capabilities.fork = false;
+        d.capabilities.fork_at_message = false;
+        d
+    }
+    fn start(&self, spec: isomux_core::backend::SessionSpec) -> isomux_core::backend::StartFuture {
+        self.0.start(spec)
+    }
+}
+
+/// A backend that cannot fork at a message: editing a later message is 409 with the reason;
+/// editing the first one still works (it needs no fork: a fresh session).
+#[tokio::test]
+async fn a_backend_without_forks_refuses_edits_but_the_first() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = isomux::app::start(isomux::app::ServeOptions {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: Some(dir.path().join("home")),
+        ui: Some(isomux_server::UiSource::Placeholder),
+        backends: Some(vec![std::sync::Arc::new(DemoWithoutForks(
+            isomux_agents::demo::DemoBackend::default(),
+        ))]),
+        ..Default::default()
+    })
+    .await?;
+    let link = running.owner_link.clone().expect("owner link");
+    let c = Client::accept(&running.url, &link, "Nil").await?;
+    let mut ws = c.ws().await?;
+    let demo = c.agent_id("Demo").await?;
+    for text in ["one", "two"] {
+        demo_turn(&c, &mut ws, &demo, text).await?;
+    }
+    let logs = c.logs(&demo).await?;
+    let users: Vec<&str> = logs
+        .iter()
+        .filter(|e| e["kind"] == "user")
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let r = c
+        .patch(
+            &format!("/api/agents/{demo}/messages/{}", users[1]),
+            json!({"text": "two again"}),
+        )
+        .await?;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.to_string().contains("cannot fork"),
+        "the reason is given: {}",
+        r.body
+    );
+    assert_eq!(user_texts(&c.logs(&demo).await?), ["one", "two"]);
+    c.patch(
+        &format!("/api/agents/{demo}/messages/{}", users[0]),
+        json!({"text": "one again"}),
+    )
+    .await?
+    .ok()?;
+    ws.until("the fresh turn", |ev| {
+        is(ev, "log_entry", &demo) && ev["entry"]["kind"] == "turn_end"
+    })
+    .await?;
+    assert_eq!(user_texts(&c.logs(&demo).await?), ["one again"]);
+    running.stop().await?;
+    Ok(())
+}
