@@ -162,13 +162,8 @@ fn keyboard(store: Store) {
                 return;
             }
         }
-        // A dialog owns the keyboard while it is open.
-        if document()
-            .query_selector("#spawn-dialog")
-            .ok()
-            .flatten()
-            .is_some()
-        {
+        // A dialog (spawn, office rules, task board) owns the keyboard while it is open.
+        if document().query_selector(".modal").ok().flatten().is_some() {
             return;
         }
         let forward = !ev.shift_key();

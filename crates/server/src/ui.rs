@@ -76,6 +76,9 @@ fn respond(path: &str, bytes: Vec<u8>) -> Response {
         h.insert("content-security-policy", HeaderValue::from_static(CSP));
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else if matches!(path, "sw.js" | "manifest.webmanifest" | "loader.js") {
+        // Unhashed names: always revalidate so a new build's service worker is picked up.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     res
 }
