@@ -23,6 +23,8 @@ async fn every_route_requires_authentication() -> anyhow::Result<()> {
                 "message_id" => "mg_unknown".into(),
                 "approval_id" => "ap_unknown".into(),
                 "entry_id" => "en_unknown".into(),
+                "prefix" => "00000000".into(),
+                "member_id" => "mb_unknown".into(),
                 other => panic!("no filler for path parameter {other}: add one"),
             };
             p = p.replace(&format!("{{{name}}}"), &value);

@@ -40,6 +40,11 @@ pub fn prefix(hash: &str) -> &str {
     &hash[..hash.len().min(8)]
 }
 
+mod api_tokens;
+mod manage;
+
+pub use api_tokens::API_TOKEN_PREFIX;
+
 fn role_str(r: Role) -> &'static str {
     match r {
         Role::Owner => "owner",
@@ -182,15 +187,30 @@ impl AuthStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let invite_hash = hash_token(token);
-        let role: Option<String> = tx
+        let row: Option<(String, Option<String>)> = tx
             .query_row(
                 "UPDATE invites SET consumed_at = ?2 WHERE hash = ?1 AND consumed_at IS NULL
-                 AND revoked_at IS NULL AND expires_at > ?2 RETURNING role",
+                 AND revoked_at IS NULL AND expires_at > ?2 RETURNING role, member_id",
                 params![invite_hash, now],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some(role) = role.map(|r| parse_role(&r)) else {
+        // A device link names its member at mint time: it signs in as them (if still here).
+        let device_member = match row.as_ref().and_then(|(_, m)| m.as_deref()) {
+            Some(id) => Some(
+                tx.query_row(
+                    "SELECT id, name, role FROM members WHERE id = ?1 AND removed_at IS NULL",
+                    [id],
+                    row_to_member,
+                )
+                .optional()?
+                .ok_or_else(|| {
+                    CoreError::InviteInvalid("this device link's member was removed".into())
+                })?,
+            ),
+            None => None,
+        };
+        let Some(role) = row.map(|(r, _)| parse_role(&r)) else {
             return Err(CoreError::InviteInvalid(
                 "this invite link is invalid, expired or already used; ask the owner for a new one \
                  (the owner can run `isomux invite --owner`)"
@@ -201,7 +221,9 @@ impl AuthStore {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(|n| n.chars().take(40).collect::<String>());
-        let existing_owner = if role == Role::Owner {
+        let existing_owner = if device_member.is_some() {
+            device_member
+        } else if role == Role::Owner {
             tx.query_row(
                 "SELECT id, name, role FROM members WHERE role = 'owner' AND removed_at IS NULL
                  ORDER BY created_at LIMIT 1",

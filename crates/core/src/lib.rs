@@ -24,6 +24,7 @@ pub mod store;
 pub mod time;
 pub mod to_proto;
 pub mod turn;
+pub mod visibility;
 
 pub use error::CoreError;
 pub use office::{Caller, OfficeConfig, OfficeEvent, OfficeHandle};

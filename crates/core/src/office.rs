@@ -7,6 +7,7 @@
 mod actor;
 mod agent;
 pub mod agent_view;
+mod members;
 mod ops;
 
 use crate::backend::Backend;
@@ -82,6 +83,10 @@ pub struct OfficeConfig {
     /// At most this many live backend sessions (CLIs take hundreds of MB each); starting one more
     /// puts the least recently active idle agent to sleep. 0: no cap.
     pub max_live_sessions: usize,
+    /// Members, invites, sessions and API tokens (`None`: the member ops answer 403).
+    pub auth: Option<std::sync::Arc<crate::auth::AuthStore>>,
+    /// The URL people use to reach the office (invite links); default `office_url`.
+    pub public_url: Option<String>,
 }
 
 /// Where a connection looks, sent by clients over the socket.

@@ -162,6 +162,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(DEFAULT_MAX_LIVE_SESSIONS)
             }),
+            auth: Some(auth.clone()),
+            public_url: Some(public_url.clone()),
         },
         store,
         opts.backends.clone().unwrap_or_else(isomux_agents::all),

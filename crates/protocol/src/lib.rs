@@ -7,6 +7,7 @@
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod members;
 pub mod model;
 pub mod op;
 pub mod routes;
@@ -14,6 +15,7 @@ pub mod routes;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use event::{ClientMessage, FullState, ServerMessage};
 pub use ids::*;
+pub use members::*;
 pub use model::*;
 pub use op::Op;
 pub use routes::{Access, HttpMethod, ROUTES, Route};

@@ -4,6 +4,7 @@
 //! core directly. Responses are the JSON bodies in [`responses`], identical on every door.
 
 use crate::ids::*;
+use crate::members::*;
 use crate::model::*;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -120,6 +121,52 @@ pub enum Op {
         #[serde(default)]
         env: BTreeMap<String, String>,
     },
+    /// Owner: mint an invite for someone else (`ttl_secs` default 7 days). The URL is answered
+    /// once ([`responses::InviteCreated`]).
+    CreateInvite {
+        role: Role,
+        #[serde(default)]
+        ttl_secs: Option<i64>,
+    },
+    /// A device link for the caller: accepting it signs in as the same member on a new device.
+    CreateDeviceLink {
+        #[serde(default)]
+        ttl_secs: Option<i64>,
+    },
+    /// Invites (the owner sees all; a member their own device links).
+    ListInvites,
+    /// Revoke an unused invite by its prefix.
+    RevokeInvite { prefix: String },
+    /// Signed-in devices (the owner sees all; a member their own).
+    ListAuthSessions,
+    /// Sign a device out; its WebSockets close within a second.
+    RevokeAuthSession { prefix: String },
+    /// The office's members.
+    ListMembers,
+    /// Owner: change a member's role or the rooms they may see (`rooms: null`: every room).
+    UpdateMember {
+        member_id: MemberId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+        #[serde(
+            default,
+            deserialize_with = "de_present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        rooms: Option<Option<Vec<RoomId>>>,
+    },
+    /// Owner: remove a member (their sessions and tokens stop working at once).
+    RemoveMember { member_id: MemberId },
+    /// Owner: personal API tokens (never their secrets).
+    ListApiTokens,
+    /// Owner: mint a personal API token (`isx_pat_…`, shown once), optionally expiring.
+    CreateApiToken {
+        name: String,
+        #[serde(default)]
+        ttl_secs: Option<i64>,
+    },
+    /// Owner: revoke an API token by its prefix.
+    RevokeApiToken { prefix: String },
 }
 
 /// `POST /api/agents`.
@@ -220,6 +267,18 @@ impl Op {
             Op::PutRoomSettings { .. } => "put_room_settings",
             Op::GetOfficeSettings => "get_office_settings",
             Op::PutOfficeSettings { .. } => "put_office_settings",
+            Op::CreateInvite { .. } => "create_invite",
+            Op::CreateDeviceLink { .. } => "create_device_link",
+            Op::ListInvites => "list_invites",
+            Op::RevokeInvite { .. } => "revoke_invite",
+            Op::ListAuthSessions => "list_auth_sessions",
+            Op::RevokeAuthSession { .. } => "revoke_auth_session",
+            Op::ListMembers => "list_members",
+            Op::UpdateMember { .. } => "update_member",
+            Op::RemoveMember { .. } => "remove_member",
+            Op::ListApiTokens => "list_api_tokens",
+            Op::CreateApiToken { .. } => "create_api_token",
+            Op::RevokeApiToken { .. } => "revoke_api_token",
         }
     }
 }
@@ -241,6 +300,11 @@ fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("expected an integer, got {s:?}"))),
     }
+}
+
+/// A field that is present (even as `null`) becomes `Some(..)`; absent stays `None` (default).
+fn de_present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Response bodies (the JSON each op answers with).
@@ -326,6 +390,50 @@ pub mod responses {
         pub ok: bool,
     }
 
+    /// `{"invite": …, "url": …}`: the URL (with its token) is shown only here.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct InviteCreated {
+        pub invite: InviteInfo,
+        pub url: String,
+    }
+
+    /// `{"invites": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct InvitesBody {
+        pub invites: Vec<InviteInfo>,
+    }
+
+    /// `{"sessions": […]}` of `GET /api/sessions` (signed-in devices).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct AuthSessionsBody {
+        pub sessions: Vec<AuthSessionInfo>,
+    }
+
+    /// `{"members": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct MembersBody {
+        pub members: Vec<MemberInfo>,
+    }
+
+    /// `{"member": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct MemberBody {
+        pub member: MemberInfo,
+    }
+
+    /// `{"tokens": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ApiTokensBody {
+        pub tokens: Vec<ApiTokenInfo>,
+    }
+
+    /// `{"token": …, "secret": "isx_pat_…"}`: the secret is shown only here.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ApiTokenCreated {
+        pub token: ApiTokenInfo,
+        pub secret: String,
+    }
+
     /// Whatever an op answers; serialized as the inner body (no tag). Callers know which
     /// body their op returns and decode it with the matching type.
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -343,6 +451,13 @@ pub mod responses {
         Forked(Box<Forked>),
         RoomSettings(RoomSettings),
         Office(OfficeBody),
+        InviteCreated(Box<InviteCreated>),
+        Invites(InvitesBody),
+        AuthSessions(AuthSessionsBody),
+        Members(MembersBody),
+        Member(Box<MemberBody>),
+        ApiTokens(ApiTokensBody),
+        ApiTokenCreated(Box<ApiTokenCreated>),
         Done(Done),
     }
 

@@ -125,6 +125,23 @@ pub const ROUTES: &[Route] = &[
     ),
     r("get_office_settings", Get, "/api/office/settings", Any),
     r("put_office_settings", Put, "/api/office/settings", Owner),
+    r("create_invite", Post, "/api/invites", Owner),
+    r("create_device_link", Post, "/api/invites/self", Human),
+    r("list_invites", Get, "/api/invites", Human),
+    r("revoke_invite", Delete, "/api/invites/{prefix}", Human),
+    r("list_auth_sessions", Get, "/api/sessions", Human),
+    r(
+        "revoke_auth_session",
+        Delete,
+        "/api/sessions/{prefix}",
+        Human,
+    ),
+    r("list_members", Get, "/api/members", Human),
+    r("update_member", Patch, "/api/members/{member_id}", Owner),
+    r("remove_member", Delete, "/api/members/{member_id}", Owner),
+    r("list_api_tokens", Get, "/api/tokens", Owner),
+    r("create_api_token", Post, "/api/tokens", Owner),
+    r("revoke_api_token", Delete, "/api/tokens/{prefix}", Owner),
 ];
 
 /// The row for an op id.
@@ -188,6 +205,8 @@ mod tests {
             ("update_room", json!({"name":"x"})),
             ("edit_message", json!({"text":"hi"})),
             ("resume_session", json!({"session_id":"cv_1"})),
+            ("create_invite", json!({"role":"member"})),
+            ("create_api_token", json!({"name":"ci"})),
         ];
         for r in ROUTES {
             let mut obj = serde_json::Map::new();

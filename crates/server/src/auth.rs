@@ -1,5 +1,6 @@
-//! Who is calling and whether they may: the session cookie (bearer tokens for agents and
-//! scripts join later), the Origin check, and the public invite/accept/logout endpoints.
+//! Who is calling and whether they may: the session cookie, bearer tokens (agents' tokens from
+//! loopback peers only, personal API tokens from anywhere), the Origin check, and the public
+//! invite/accept/logout endpoints.
 
 use crate::error::ApiError;
 use crate::{AppState, MAX_BODY_BYTES};
@@ -83,6 +84,19 @@ pub(crate) async fn authenticate(
         {
             return Ok(Authed {
                 caller,
+                via: Via::Bearer,
+            });
+        }
+        // Personal API tokens work from anywhere; attribution is the token's member, labelled
+        // with the token's name.
+        if let Some((member, name)) = state.auth.api_token(token)? {
+            return Ok(Authed {
+                caller: Caller::Human {
+                    member_id: member.id,
+                    name: member.name,
+                    role: member.role,
+                    device: Some(name),
+                },
                 via: Via::Bearer,
             });
         }

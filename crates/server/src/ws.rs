@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use isomux_core::Caller;
 use isomux_core::office::PresenceUpdate;
+use isomux_core::visibility::Visibility;
 use isomux_protocol::{ClientMessage, ErrorCode, ServerMessage};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -46,6 +47,21 @@ pub(crate) async fn upgrade(
         .on_upgrade(move |socket| connection(state, authed.caller, session_token, socket))
 }
 
+/// The rooms a caller may see (`None`: all). An unreadable store fails closed: no rooms.
+fn rooms_of(state: &AppState, caller: &Caller) -> Option<Vec<isomux_protocol::RoomId>> {
+    match caller {
+        Caller::Human {
+            member_id,
+            role: isomux_protocol::Role::Member,
+            ..
+        } => state
+            .auth
+            .member_rooms(member_id)
+            .unwrap_or(Some(Vec::new())),
+        _ => None,
+    }
+}
+
 fn frame(msg: &ServerMessage) -> Message {
     Message::Text(
         serde_json::to_string(msg)
@@ -63,6 +79,9 @@ async fn connection(
     let Ok((conn_id, snapshot, mut events)) = state.office.connect(caller.clone()).await else {
         return;
     };
+    // A member limited to some rooms sees only those (re-read with the session check).
+    let mut view = Visibility::new(rooms_of(&state, &caller));
+    let snapshot = view.filter_state(snapshot);
     let (mut tx, mut rx) = socket.split();
     let mut shutdown = state.shutdown.clone();
     let mut check = tokio::time::interval(SESSION_CHECK);
@@ -79,13 +98,16 @@ async fn connection(
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(ev) => {
-                    if tx.send(frame(&ev)).await.is_err() {
+                    if let Some(ev) = view.filter_event(&ev)
+                        && tx.send(frame(&ev)).await.is_err()
+                    {
                         break;
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(skipped = n, "slow WebSocket client resynced with full_state");
                     let Ok(snap) = state.office.snapshot(caller.clone()).await else { break };
+                    let snap = view.filter_state(snap);
                     if tx.send(frame(&ServerMessage::FullState(Box::new(snap)))).await.is_err() {
                         break;
                     }
@@ -117,6 +139,16 @@ async fn connection(
                 {
                     let _ = tx.send(frame(&ServerMessage::SessionExpired)).await;
                     break;
+                }
+                let rooms = rooms_of(&state, &caller);
+                if !view.same_rooms(&rooms) {
+                    // The owner changed this member's rooms: resync with what they may see now.
+                    view = Visibility::new(rooms);
+                    let Ok(snap) = state.office.snapshot(caller.clone()).await else { break };
+                    let snap = view.filter_state(snap);
+                    if tx.send(frame(&ServerMessage::FullState(Box::new(snap)))).await.is_err() {
+                        break;
+                    }
                 }
             }
             _ = shutdown.changed() => break,

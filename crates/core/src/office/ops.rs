@@ -25,9 +25,21 @@ const MAX_TEXT: usize = 200_000;
 const DEDUPE_MS: i64 = 5 * 60 * 1000;
 
 impl Office {
-    /// Applies one op for `caller`.
-    pub(crate) fn apply(&mut self, caller: &Caller, op: Op) -> Result<OpOutput> {
+    /// Applies one op for `caller` (visibility is checked around it, in `members.rs`).
+    pub(crate) fn apply_op(&mut self, caller: &Caller, op: Op) -> Result<OpOutput> {
         match op {
+            op @ (Op::CreateInvite { .. }
+            | Op::CreateDeviceLink { .. }
+            | Op::ListInvites
+            | Op::RevokeInvite { .. }
+            | Op::ListAuthSessions
+            | Op::RevokeAuthSession { .. }
+            | Op::ListMembers
+            | Op::UpdateMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::ListApiTokens
+            | Op::CreateApiToken { .. }
+            | Op::RevokeApiToken { .. }) => self.apply_members(caller, op),
             Op::GetState => Ok(OpOutput::State(Box::new(self.full_state(caller)?))),
             Op::GetMe => Ok(OpOutput::Me(MeBody {
                 me: to_proto::me(caller),

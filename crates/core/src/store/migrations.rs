@@ -104,6 +104,20 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX conversations_forked_from ON conversations(forked_from);
     ALTER TABLE entries ADD COLUMN position TEXT;
     "#,
+    // 4: members' room access (JSON array of room ids; NULL: every room) and personal API
+    // tokens (`isx_pat_…`, stored as SHA-256 like every other token).
+    r#"
+    ALTER TABLE members ADD COLUMN rooms TEXT;
+    CREATE TABLE api_tokens (
+        hash       TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        member_id  TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used  INTEGER,
+        revoked_at INTEGER
+    );
+    "#,
 ];
 
 #[cfg(test)]

@@ -1,0 +1,133 @@
+//! What a member limited to some rooms may see: rooms, the agents sitting in them, and every
+//! event about those. Pure (no IO): the office filters its answers with it, and each WebSocket
+//! connection keeps one to filter the event stream (it learns which room each agent sits in
+//! from the snapshot and from `agent_added`/`agent_updated`). Unrestricted callers (owners,
+//! members with every room, agents) pass everything through untouched.
+
+use isomux_protocol::{AgentId, FullState, RoomId, ServerMessage};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// One caller's view.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    /// `None`: every room.
+    rooms: Option<HashSet<RoomId>>,
+    /// Where each known agent sits (restricted views only).
+    agent_room: HashMap<AgentId, RoomId>,
+}
+
+impl Visibility {
+    /// A view of `rooms` (`None`: every room).
+    pub fn new(rooms: Option<Vec<RoomId>>) -> Self {
+        Self {
+            rooms: rooms.map(|r| r.into_iter().collect()),
+            agent_room: HashMap::new(),
+        }
+    }
+
+    /// Sees everything.
+    pub fn is_unrestricted(&self) -> bool {
+        self.rooms.is_none()
+    }
+
+    /// Whether the same rooms are visible as with `rooms`.
+    pub fn same_rooms(&self, rooms: &Option<Vec<RoomId>>) -> bool {
+        match (&self.rooms, rooms) {
+            (None, None) => true,
+            (Some(a), Some(b)) => *a == b.iter().cloned().collect::<HashSet<_>>(),
+            _ => false,
+        }
+    }
+
+    pub fn room_visible(&self, room: &RoomId) -> bool {
+        self.rooms.as_ref().is_none_or(|r| r.contains(room))
+    }
+
+    fn agent_visible(&self, agent: &AgentId) -> bool {
+        self.rooms.is_none()
+            || self
+                .agent_room
+                .get(agent)
+                .is_some_and(|r| self.room_visible(r))
+    }
+
+    /// The snapshot as this caller may see it (and learns where every agent sits).
+    pub fn filter_state(&mut self, mut s: FullState) -> FullState {
+        if self.rooms.is_none() {
+            return s;
+        }
+        for a in &s.agents {
+            self.agent_room.insert(a.id.clone(), a.room_id.clone());
+        }
+        s.rooms.retain(|r| self.room_visible(&r.id));
+        s.agents.retain(|a| self.room_visible(&a.room_id));
+        s.presence
+            .retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
+        s
+    }
+
+    /// The event as this caller may see it; `None`: not for them. An agent moved into a
+    /// visible room arrives as `agent_added`, one moved out as `agent_removed`.
+    pub fn filter_event<'a>(&mut self, msg: &'a ServerMessage) -> Option<Cow<'a, ServerMessage>> {
+        use ServerMessage as M;
+        if self.rooms.is_none() {
+            return Some(Cow::Borrowed(msg));
+        }
+        let keep = match msg {
+            M::FullState(s) => {
+                return Some(Cow::Owned(M::FullState(Box::new(
+                    self.filter_state((**s).clone()),
+                ))));
+            }
+            M::AgentAdded { agent } => {
+                self.agent_room
+                    .insert(agent.id.clone(), agent.room_id.clone());
+                self.room_visible(&agent.room_id)
+            }
+            M::AgentUpdated { agent } => {
+                let was = self.agent_visible(&agent.id);
+                self.agent_room
+                    .insert(agent.id.clone(), agent.room_id.clone());
+                let is = self.room_visible(&agent.room_id);
+                return match (was, is) {
+                    (true, true) => Some(Cow::Borrowed(msg)),
+                    (false, true) => Some(Cow::Owned(M::AgentAdded {
+                        agent: agent.clone(),
+                    })),
+                    (true, false) => Some(Cow::Owned(M::AgentRemoved {
+                        agent_id: agent.id.clone(),
+                    })),
+                    (false, false) => None,
+                };
+            }
+            M::AgentRemoved { agent_id } => {
+                let was = self.agent_visible(agent_id);
+                self.agent_room.remove(agent_id);
+                was
+            }
+            M::AgentState { agent_id, .. }
+            | M::LogEntry { agent_id, .. }
+            | M::LogDelta { agent_id, .. }
+            | M::QueueUpdated { agent_id, .. }
+            | M::ApprovalRequested { agent_id, .. }
+            | M::ApprovalResolved { agent_id, .. }
+            | M::Attention { agent_id, .. }
+            | M::UsageUpdated { agent_id, .. } => self.agent_visible(agent_id),
+            M::RoomAdded { room } | M::RoomUpdated { room } => self.room_visible(&room.id),
+            M::RoomRemoved { room_id } => self.room_visible(room_id),
+            M::PresenceList { presence } => {
+                let mut presence = presence.clone();
+                presence.retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
+                return Some(Cow::Owned(M::PresenceList { presence }));
+            }
+            M::TaskUpserted { .. }
+            | M::TaskDeleted { .. }
+            | M::OfficeUpdated { .. }
+            | M::SessionExpired
+            | M::Pong
+            | M::Unknown => true,
+        };
+        keep.then_some(Cow::Borrowed(msg))
+    }
+}
