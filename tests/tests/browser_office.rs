@@ -328,8 +328,19 @@ async fn office_scene_controls_spawn_look_and_states() -> anyhow::Result<()> {
     b.find(Locator::Css("#spawn-cancel")).await?.click().await?;
     wait_for(&b, "#spawn-dialog", false, 5).await?;
 
-    // States: each one has its class and a running animation.
+    // States: each one has its class and a running animation. An observer records every
+    // state the desk's character shows, so short ones (a tool call) are seen too.
     let character = format!("{desk} .character");
+    js(
+        &b,
+        &format!(
+            "window.seenStates = new Set(); const look = () => document\
+               .querySelectorAll(\"{character}\").forEach(c => seenStates.add(c.dataset.state)); \
+             new MutationObserver(look).observe(document.querySelector('#office svg'), \
+               {{subtree: true, childList: true, attributes: true}}); look(); return null;"
+        ),
+    )
+    .await?;
     api.post(
         &format!("/api/agents/{looky}/messages"),
         json!({"text": "/demo slow"}),
@@ -380,6 +391,47 @@ async fn office_scene_controls_spawn_look_and_states() -> anyhow::Result<()> {
     .ok()?;
     wait_css(&b, &format!("{character}.state-waiting_input")).await?;
     wait_css(&b, &format!("{desk} .question")).await?;
+    wait_css(&b, &format!("{desk} .arm-raised")).await?;
     screenshot(&b, "state-waiting-input").await?;
+
+    api.post(
+        &format!("/api/agents/{looky}/messages"),
+        json!({"text": "Blue. /demo tool"}),
+    )
+    .await?
+    .ok()?;
+    wait_for(&b, &format!("{character}.state-idle"), true, 30).await?;
+    api.post(
+        &format!("/api/agents/{looky}/messages"),
+        json!({"text": "/demo error"}),
+    )
+    .await?
+    .ok()?;
+    wait_css(&b, &format!("{character}.state-error")).await?;
+    wait_css(&b, &format!("{desk} .error-cloud")).await?;
+    screenshot(&b, "state-error").await?;
+    let seen = js(&b, "return [...window.seenStates].sort()").await?;
+    for state in [
+        "error",
+        "idle",
+        "thinking",
+        "tool",
+        "waiting_approval",
+        "waiting_input",
+    ] {
+        assert!(
+            seen.as_array()
+                .is_some_and(|a| a.iter().any(|s| s == state)),
+            "never saw {state}: {seen}"
+        );
+    }
+    // The office's own demo agent has not worked yet: it sleeps (Zzz).
+    let demo = api.agent_id("Demo").await?;
+    wait_css(
+        &b,
+        &format!(".desk[data-agent-id='{demo}'] .character.state-sleeping"),
+    )
+    .await?;
+    wait_css(&b, &format!(".desk[data-agent-id='{demo}'] .zzz")).await?;
     Ok(())
 }
