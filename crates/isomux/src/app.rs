@@ -181,6 +181,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             ui: opts.ui.clone().unwrap_or_else(UiSource::detect),
             secure_cookies: false,
             data_dir: Some(dir.clone()),
+            accept_limit: isomux_server::RateLimit::default(),
         },
     );
     let (stop_tx, stop_rx) = oneshot::channel::<()>();

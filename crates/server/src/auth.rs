@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::{AppState, MAX_BODY_BYTES};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -268,12 +268,46 @@ pub(crate) fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     .expect("token is base64url")
 }
 
-/// Consumes an invite and opens a cookie session.
-async fn accept(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = is_form(&headers);
-    if body.len() > MAX_BODY_BYTES {
-        return ApiError::new(ErrorCode::PayloadTooLarge, "body too large").into_response();
+/// Consumes an invite and opens a cookie session. Failed attempts drain the peer's bucket;
+/// an empty bucket is 429 before the token is looked at.
+async fn accept(State(state): State<AppState>, req: Request) -> Response {
+    let ip = crate::api::peer(&req).map(|p| p.ip().to_canonical());
+    let now = std::time::Instant::now();
+    if let Some(ip) = ip
+        && !state.accept_limiter.allowed(ip, now)
+    {
+        let mut res = ApiError::new(
+            ErrorCode::RateLimited,
+            "too many failed sign-in attempts from your address; wait a minute",
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return res;
     }
+    let res = accept_inner(&state, req).await;
+    if let Some(ip) = ip
+        && (res.status().is_client_error() && res.status() != StatusCode::PAYLOAD_TOO_LARGE)
+    {
+        state.accept_limiter.failed(ip, now);
+    }
+    res
+}
+
+async fn accept_inner(state: &AppState, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let form = is_form(&headers);
+    let body: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response();
+        }
+    };
     let parsed: Result<AcceptBody, String> = if form {
         serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
     } else {
@@ -310,7 +344,7 @@ async fn accept(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
             return err.into_response();
         }
     };
-    let cookie = session_cookie(&state, &token);
+    let cookie = session_cookie(state, &token);
     let mut res = if form {
         (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response()
     } else {

@@ -11,6 +11,7 @@ mod api;
 mod auth;
 mod error;
 mod files;
+mod limits;
 mod ui;
 mod ws;
 
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use error::ApiError;
+pub use limits::RateLimit;
 pub use ui::UiSource;
 
 /// Largest accepted JSON body.
@@ -42,6 +44,8 @@ pub struct ServerConfig {
     /// The office's data dir; uploads go to `<data_dir>/files/<agent_id>/`. `None`: no file
     /// routes (they answer 404).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Failed `/auth/accept` attempts allowed per peer IP (then 429).
+    pub accept_limit: RateLimit,
 }
 
 /// Shared state of every handler.
@@ -51,6 +55,7 @@ pub struct AppState {
     pub auth: Arc<AuthStore>,
     pub config: Arc<ServerConfig>,
     shutdown: watch::Receiver<bool>,
+    accept_limiter: Arc<limits::Limiter>,
 }
 
 /// The origins of a listener bound at `addr` (plus `localhost` for loopback).
@@ -77,6 +82,7 @@ impl App {
         let state = AppState {
             office,
             auth,
+            accept_limiter: Arc::new(limits::Limiter::new(config.accept_limit)),
             config: Arc::new(config),
             shutdown,
         };
