@@ -410,7 +410,16 @@ fn render_entry(e: &Entry, agent: &AgentId, on_resize: RwSignal<u64>) -> AnyView
         EntryBody::Error { message, hint } => view! {
             <div class="entry entry-error" data-entry-id=id role="alert">
                 <div class="message">{message}</div>
-                {hint.map(|h| view! { <div class="hint">{h}</div> })}
+                {match hint {
+                    Some(h) => view! { <div class="hint">{h}</div> }.into_any(),
+                    None => view! {
+                        <div class="hint hint-default">
+                            "Send another message to try again; if it keeps failing, check the \
+                             agent's backend, model and working directory."
+                        </div>
+                    }
+                    .into_any(),
+                }}
             </div>
         }
         .into_any(),
