@@ -25,6 +25,7 @@ async fn every_route_requires_authentication() -> anyhow::Result<()> {
                 "entry_id" => "en_unknown".into(),
                 "prefix" => "00000000".into(),
                 "member_id" => "mb_unknown".into(),
+                "task_id" => "tk_unknown".into(),
                 other => panic!("no filler for path parameter {other}: add one"),
             };
             p = p.replace(&format!("{{{name}}}"), &value);

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod redact;
 pub mod safety;
 pub mod store;
+pub mod tasks;
 pub mod time;
 pub mod to_proto;
 pub mod turn;

@@ -62,6 +62,11 @@ impl Store {
         Ok(Self { conn })
     }
 
+    /// The connection, for storage modules kept in their own files (`crate::tasks`).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// An in-memory database for unit tests.
     pub fn open_in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory()?;

@@ -167,6 +167,54 @@ pub enum Op {
     },
     /// Owner: revoke an API token by its prefix.
     RevokeApiToken { prefix: String },
+    /// The task board, newest first.
+    ListTasks,
+    /// Put a task on the board (status `open`). Answers `{"task": …}`.
+    CreateTask(CreateTask),
+    /// One task.
+    GetTask { task_id: TaskId },
+    /// Edit a task: title, description, assignee (`null` unassigns) or status (`open` reopens
+    /// it and clears `claimed_by`).
+    UpdateTask(UpdateTask),
+    /// Remove a task from the board.
+    DeleteTask { task_id: TaskId },
+    /// Claim an open task: a compare-and-swap on `status = open`. Exactly one claimer wins;
+    /// every other claim (the holder's included) is 409 with `details: {claimed_by}`.
+    ClaimTask { task_id: TaskId },
+    /// Mark a task done (409 if it already is).
+    CompleteTask { task_id: TaskId },
+}
+
+/// `POST /api/tasks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTask {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// The agent the task is for (it shows on the board; a click jumps to the agent).
+    #[serde(default)]
+    pub assignee: Option<AgentId>,
+}
+
+/// `PATCH /api/tasks/:id`: every field optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTask {
+    pub task_id: TaskId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Absent: unchanged; `null`: unassigned.
+    #[serde(
+        default,
+        deserialize_with = "de_present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assignee: Option<Option<AgentId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TaskStatus>,
 }
 
 /// `POST /api/agents`.
@@ -279,6 +327,13 @@ impl Op {
             Op::ListApiTokens => "list_api_tokens",
             Op::CreateApiToken { .. } => "create_api_token",
             Op::RevokeApiToken { .. } => "revoke_api_token",
+            Op::ListTasks => "list_tasks",
+            Op::CreateTask(_) => "create_task",
+            Op::GetTask { .. } => "get_task",
+            Op::UpdateTask(_) => "update_task",
+            Op::DeleteTask { .. } => "delete_task",
+            Op::ClaimTask { .. } => "claim_task",
+            Op::CompleteTask { .. } => "complete_task",
         }
     }
 }
@@ -434,6 +489,18 @@ pub mod responses {
         pub secret: String,
     }
 
+    /// `{"task": …}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TaskBody {
+        pub task: Task,
+    }
+
+    /// `{"tasks": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct TasksBody {
+        pub tasks: Vec<Task>,
+    }
+
     /// Whatever an op answers; serialized as the inner body (no tag). Callers know which
     /// body their op returns and decode it with the matching type.
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -458,6 +525,8 @@ pub mod responses {
         Member(Box<MemberBody>),
         ApiTokens(ApiTokensBody),
         ApiTokenCreated(Box<ApiTokenCreated>),
+        Task(Box<TaskBody>),
+        Tasks(TasksBody),
         Done(Done),
     }
 

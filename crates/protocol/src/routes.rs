@@ -142,6 +142,13 @@ pub const ROUTES: &[Route] = &[
     r("list_api_tokens", Get, "/api/tokens", Owner),
     r("create_api_token", Post, "/api/tokens", Owner),
     r("revoke_api_token", Delete, "/api/tokens/{prefix}", Owner),
+    r("list_tasks", Get, "/api/tasks", Any),
+    r("create_task", Post, "/api/tasks", Any),
+    r("get_task", Get, "/api/tasks/{task_id}", Any),
+    r("update_task", Patch, "/api/tasks/{task_id}", Any),
+    r("delete_task", Delete, "/api/tasks/{task_id}", Any),
+    r("claim_task", Post, "/api/tasks/{task_id}/claim", Any),
+    r("complete_task", Post, "/api/tasks/{task_id}/done", Any),
 ];
 
 /// The row for an op id.
@@ -207,6 +214,7 @@ mod tests {
             ("resume_session", json!({"session_id":"cv_1"})),
             ("create_invite", json!({"role":"member"})),
             ("create_api_token", json!({"name":"ci"})),
+            ("create_task", json!({"title":"t"})),
         ];
         for r in ROUTES {
             let mut obj = serde_json::Map::new();

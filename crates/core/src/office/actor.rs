@@ -337,7 +337,7 @@ impl Office {
                     a
                 })
                 .collect(),
-            tasks: Vec::new(),
+            tasks: self.store.list_tasks()?,
             presence: self.presence.values().map(|(_, p)| p.clone()).collect(),
             me: to_proto::me(caller),
             backends: {

@@ -40,6 +40,13 @@ impl Office {
             | Op::ListApiTokens
             | Op::CreateApiToken { .. }
             | Op::RevokeApiToken { .. }) => self.apply_members(caller, op),
+            op @ (Op::ListTasks
+            | Op::CreateTask(_)
+            | Op::GetTask { .. }
+            | Op::UpdateTask(_)
+            | Op::DeleteTask { .. }
+            | Op::ClaimTask { .. }
+            | Op::CompleteTask { .. }) => self.apply_tasks(caller, op),
             Op::GetState => Ok(OpOutput::State(Box::new(self.full_state(caller)?))),
             Op::GetMe => Ok(OpOutput::Me(MeBody {
                 me: to_proto::me(caller),

@@ -118,6 +118,21 @@ pub const MIGRATIONS: &[&str] = &[
         revoked_at INTEGER
     );
     "#,
+    // 5: the shared task board. `claimed_by` is set by the compare-and-swap on `status`.
+    r#"
+    CREATE TABLE tasks (
+        id          TEXT PRIMARY KEY,
+        title       TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        status      TEXT NOT NULL,
+        assignee    TEXT,
+        created_by  TEXT NOT NULL,
+        claimed_by  TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX tasks_created ON tasks(created_at);
+    "#,
 ];
 
 #[cfg(test)]
