@@ -269,10 +269,12 @@ pub fn Doors() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let room_count = Memo::new(move |_| store.state.with(|s| s.rooms.len()));
+
     let error = RwSignal::new(None::<String>);
     let add_room = move || {
-        let name = format!("Room {}", room_count.get_untracked() + 1);
+        let name = store.state.with_untracked(|s| {
+            next_room_name(&s.rooms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
+        });
         let op = Op::CreateRoom { name: Some(name) };
         leptos::task::spawn_local(async move {
             match crate::transport::call_as::<RoomBody>(&op).await {
@@ -351,6 +353,14 @@ fn door_shape(label: &str) -> impl IntoView + use<> {
     }
 }
 
+/// "Room N" for the first N from the number of rooms plus one that no room is called yet.
+pub fn next_room_name(names: &[&str]) -> String {
+    (names.len() + 1..)
+        .map(|n| format!("Room {n}"))
+        .find(|candidate| !names.iter().any(|n| n.eq_ignore_ascii_case(candidate)))
+        .unwrap_or_else(|| "Room".to_owned())
+}
+
 /// At most `max` characters, with an ellipsis when cut.
 pub fn ellipsis(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -363,7 +373,15 @@ pub fn ellipsis(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{ellipsis, hand_angles};
+    use super::{ellipsis, hand_angles, next_room_name};
+
+    #[test]
+    fn a_new_room_gets_a_free_name() {
+        assert_eq!(next_room_name(&["Main Office"]), "Room 2");
+        assert_eq!(next_room_name(&["Main Office", "room 3"]), "Room 4");
+        assert_eq!(next_room_name(&["Room 2", "Room 3", "Lab"]), "Room 4");
+        assert_eq!(next_room_name(&[]), "Room 1");
+    }
 
     #[test]
     fn clock_hands_point_at_the_time() {
