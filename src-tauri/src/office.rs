@@ -72,6 +72,7 @@ pub async fn start(data_dir: Option<PathBuf>) -> Result<(Desktop, Running)> {
         ui: Some(isomux_server::UiSource::Placeholder),
         backends: None,
         max_live_sessions: None,
+        tls: None,
     })
     .await?;
     let auth = AuthStore::open(&datadir::db_path(&running.data_dir))?;

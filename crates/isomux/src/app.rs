@@ -32,6 +32,17 @@ pub struct ServeOptions {
     pub backends: Option<Vec<Arc<dyn Backend>>>,
     /// Cap on live CLI sessions (default `$ISOMUX_MAX_LIVE_CLIS`, else 8; 0: no cap).
     pub max_live_sessions: Option<usize>,
+    /// HTTPS on the main listener (then agents get a separate plain loopback listener).
+    pub tls: Option<TlsMode>,
+}
+
+/// Where the main listener's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `--tls-cert F --tls-key F`: PEM files the owner provides.
+    Files { cert: PathBuf, key: PathBuf },
+    /// `--tls self-signed`: generated on the first start into `<data_dir>/tls/`, then reused.
+    SelfSigned,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -54,6 +65,7 @@ impl Default for ServeOptions {
             ui: None,
             backends: None,
             max_live_sessions: None,
+            tls: None,
         }
     }
 }
@@ -61,8 +73,13 @@ impl Default for ServeOptions {
 /// A running office.
 #[derive(Debug)]
 pub struct Running {
-    /// The URL the listener answers on (real port).
+    /// The URL the listener answers on (real port; `https://` with TLS).
     pub url: String,
+    /// The plain-HTTP loopback URL agents use (`ISOMUX_URL`); `url` itself when that is
+    /// plain loopback already.
+    pub agent_url: String,
+    /// The certificate the main listener serves, when it serves TLS.
+    pub tls_cert: Option<PathBuf>,
     /// The public URL used in links.
     pub public_url: String,
     /// A fresh owner link when nobody owns the office yet.
@@ -97,6 +114,38 @@ impl Running {
     }
 }
 
+/// The names a self-signed certificate covers: loopback, the listen address when it is a
+/// specific one, and the public URL's host.
+fn self_signed_names(opts: &ServeOptions) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let ip = opts.listen.ip();
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        names.push(ip.to_string());
+    }
+    if let Some(host) = opts.public_url.as_deref().and_then(url_host)
+        && !names.contains(&host)
+    {
+        names.push(host);
+    }
+    names
+}
+
+/// The host of `scheme://host[:port][/…]` (IPv6 brackets removed).
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next()?;
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
 /// Mints an owner invite URL (revoking earlier unclaimed ones).
 pub fn mint_owner_link(auth: &AuthStore, public_url: &str) -> Result<String> {
     auth.revoke_unclaimed_owner_invites()?;
@@ -106,10 +155,10 @@ pub fn mint_owner_link(auth: &AuthStore, public_url: &str) -> Result<String> {
 
 /// Starts an office and its HTTP server on the current runtime.
 pub async fn start(opts: ServeOptions) -> Result<Running> {
-    if !opts.listen.ip().is_loopback() && !opts.allow_plain_http {
+    if !opts.listen.ip().is_loopback() && !opts.allow_plain_http && opts.tls.is_none() {
         bail!(
-            "refusing to serve plain HTTP on the non-loopback address {}: pass --allow-plain-http \
-             (TLS support arrives with the security work)",
+            "refusing to serve plain HTTP on the non-loopback address {}: use TLS \
+             (--tls-cert F --tls-key F, or --tls self-signed), or pass --allow-plain-http",
             opts.listen
         );
     }
@@ -129,18 +178,50 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
     let db = datadir::db_path(&dir);
     let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let auth = Arc::new(AuthStore::open(&db)?);
+    let (tls, tls_cert) = match &opts.tls {
+        None => (None, None),
+        Some(TlsMode::Files { cert, key }) => (
+            Some(isomux_server::tls::server_config(cert, key)?),
+            Some(cert.clone()),
+        ),
+        Some(TlsMode::SelfSigned) => {
+            let (cert, key) = isomux_server::tls::self_signed(&dir, &self_signed_names(&opts))?;
+            (
+                Some(isomux_server::tls::server_config(&cert, &key)?),
+                Some(cert),
+            )
+        }
+    };
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("binding {}", opts.listen))?;
     let addr = listener.local_addr()?;
-    let url = format!("http://{addr}");
+    let url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
+    // Agents always reach the office over plain HTTP on loopback (design §10): a second
+    // listener when the main one is TLS or not on loopback.
+    let agent_listener = if tls.is_some() || !addr.ip().is_loopback() {
+        Some(
+            tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+                .await
+                .context("binding the loopback listener for agents")?,
+        )
+    } else {
+        None
+    };
+    let agent_url = match &agent_listener {
+        Some(l) => format!("http://{}", l.local_addr()?),
+        None => url.clone(),
+    };
     let public_url = opts
         .public_url
         .clone()
         .map(|u| u.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| url.clone());
     store.meta_set(PUBLIC_URL_KEY, &public_url)?;
-    let mut origins = isomux_server::origins_for(addr, false);
+    let mut origins = isomux_server::origins_for(addr, tls.is_some());
+    if let Some(l) = &agent_listener {
+        origins.extend(isomux_server::origins_for(l.local_addr()?, false));
+    }
     if !origins.contains(&public_url) {
         origins.push(public_url.clone());
     }
@@ -155,7 +236,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             version: env!("CARGO_PKG_VERSION").into(),
             seed_demo: true,
             demo_cwd,
-            office_url: url.clone(),
+            office_url: agent_url.clone(),
             max_live_sessions: opts.max_live_sessions.unwrap_or_else(|| {
                 std::env::var("ISOMUX_MAX_LIVE_CLIS")
                     .ok()
@@ -179,17 +260,24 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
         ServerConfig {
             origins,
             ui: opts.ui.clone().unwrap_or_else(UiSource::detect),
-            secure_cookies: false,
+            secure_cookies: tls.is_some(),
             data_dir: Some(dir.clone()),
             accept_limit: isomux_server::RateLimit::default(),
         },
     );
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.serve(listener, async move {
+    let mut listeners = vec![match tls {
+        Some(config) => isomux_server::Bound::Tls(listener, config),
+        None => isomux_server::Bound::Plain(listener),
+    }];
+    listeners.extend(agent_listener.map(isomux_server::Bound::Plain));
+    let task = tokio::spawn(app.serve_all(listeners, async move {
         let _ = stop_rx.await;
     }));
     Ok(Running {
         url,
+        agent_url,
+        tls_cert,
         public_url,
         owner_link,
         data_dir: dir,

@@ -33,6 +33,15 @@ enum Command {
         /// Allow plain HTTP on a non-loopback address.
         #[arg(long)]
         allow_plain_http: bool,
+        /// A PEM certificate (chain) to serve HTTPS with (needs --tls-key).
+        #[arg(long, requires = "tls_key", conflicts_with = "tls")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// `self-signed`: generate a certificate on the first start (kept in the data dir).
+        #[arg(long, value_parser = ["self-signed"])]
+        tls: Option<String>,
     },
     /// Print a fresh invite link.
     Invite {
@@ -73,6 +82,9 @@ fn main() {
             data_dir,
             public_url,
             allow_plain_http,
+            tls_cert,
+            tls_key,
+            tls,
         } => serve(ServeOptions {
             listen,
             data_dir,
@@ -81,6 +93,11 @@ fn main() {
             ui: None,
             backends: None,
             max_live_sessions: None,
+            tls: match (tls_cert, tls_key, tls) {
+                (Some(cert), Some(key), _) => Some(app::TlsMode::Files { cert, key }),
+                (_, _, Some(_)) => Some(app::TlsMode::SelfSigned),
+                _ => None,
+            },
         }),
         Command::Invite {
             owner,
@@ -109,6 +126,12 @@ fn serve(opts: ServeOptions) -> Result<()> {
     rt.block_on(async {
         let mut running = app::start(opts).await?;
         println!("Listening on {}", running.url);
+        if running.agent_url != running.url {
+            println!("Agents use {}", running.agent_url);
+        }
+        if let Some(cert) = &running.tls_cert {
+            println!("TLS certificate: {}", cert.display());
+        }
         if let Some(link) = &running.owner_link {
             println!("Owner link: {link}");
         }

@@ -12,6 +12,7 @@ mod auth;
 mod error;
 mod files;
 mod limits;
+pub mod tls;
 mod ui;
 mod ws;
 
@@ -19,7 +20,7 @@ use axum::Router;
 use axum::http::HeaderValue;
 use isomux_core::OfficeHandle;
 use isomux_core::auth::AuthStore;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -107,18 +108,87 @@ impl App {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let stop = self.stop;
-        axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop.send(true);
-        })
-        .await
+        self.serve_all(vec![Bound::Plain(listener)], shutdown).await
     }
+
+    /// Serves the same router on every listener (the TLS one and the plain loopback one for
+    /// agents) until `shutdown` resolves or one of them fails; then closes WebSockets and
+    /// drains all of them.
+    pub async fn serve_all(
+        self,
+        listeners: Vec<Bound>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        use axum::serve::ListenerExt;
+        let stop = self.stop;
+        let (quit_tx, quit_rx) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        for bound in listeners {
+            let service = self
+                .router
+                .clone()
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let mut quit = quit_rx.clone();
+            let grace = async move {
+                let _ = quit.wait_for(|q| *q).await;
+            };
+            match bound {
+                Bound::Plain(tcp) => {
+                    tasks.spawn(
+                        axum::serve(tcp, service)
+                            .with_graceful_shutdown(grace)
+                            .into_future(),
+                    );
+                }
+                Bound::Tls(tcp, config) => {
+                    // `tap_io` gives the listener axum's `ConnectInfo<SocketAddr>` support.
+                    let listener = tls::TlsListener::new(tcp, config)?.tap_io(|_| {});
+                    tasks.spawn(
+                        axum::serve(listener, service)
+                            .with_graceful_shutdown(grace)
+                            .into_future(),
+                    );
+                }
+            }
+        }
+        let quit_all = move || {
+            let _ = stop.send(true);
+            let _ = quit_tx.send(true);
+        };
+        let mut quit_all = Some(quit_all);
+        let shutdown = std::pin::pin!(shutdown);
+        let mut shutdown = shutdown;
+        let mut result = Ok(());
+        loop {
+            tokio::select! {
+                () = &mut shutdown, if quit_all.is_some() => {
+                    if let Some(q) = quit_all.take() { q(); }
+                }
+                done = tasks.join_next() => match done {
+                    None => break,
+                    Some(Ok(Ok(()))) => {}
+                    Some(Ok(Err(e))) => {
+                        result = Err(e);
+                        if let Some(q) = quit_all.take() { q(); }
+                    }
+                    Some(Err(e)) => {
+                        result = Err(std::io::Error::other(e));
+                        if let Some(q) = quit_all.take() { q(); }
+                    }
+                },
+            }
+        }
+        result
+    }
+}
+
+/// A listener for [`App::serve_all`].
+#[derive(Debug)]
+pub enum Bound {
+    /// Plain HTTP (loopback, or non-loopback when the owner opted in).
+    Plain(tokio::net::TcpListener),
+    /// HTTPS with this configuration.
+    Tls(tokio::net::TcpListener, Arc<rustls::ServerConfig>),
 }
 
 async fn nosniff(mut res: axum::response::Response) -> axum::response::Response {
