@@ -501,6 +501,12 @@ const MIN_INDEX_JS: &str = "let m = Infinity; \
       const r = /#(\\d+)/.exec(e.textContent); if (r) m = Math.min(m, +r[1]); } \
     return m === Infinity ? -1 : m;";
 
+/// Like [`MIN_INDEX_JS`] but leaves the result in `m` (-1: none) for a following expression.
+const MIN_INDEX_JS_FN: &str = "let m = Infinity; \
+    for (const e of document.querySelectorAll('#chat .log [data-entry-id]')) { \
+      const r = /#(\\d+)/.exec(e.textContent); if (r) m = Math.min(m, +r[1]); } \
+    if (m === Infinity) m = -1;";
+
 #[tokio::test]
 async fn a_20k_entry_conversation_is_virtualized_and_pages_in_older_entries() -> anyhow::Result<()>
 {
@@ -538,44 +544,66 @@ async fn a_20k_entry_conversation_is_virtualized_and_pages_in_older_entries() ->
     screenshot(&b, "browser-chat-20k-bottom").await?;
 
     // Scroll to the top again and again: older pages come in, the DOM stays small.
-    let mut min = b
+    let first = b
         .execute(MIN_INDEX_JS, vec![])
         .await?
         .as_i64()
         .unwrap_or(-1);
-    let first = min;
-    for round in 0..6 {
-        b.execute(
-            "document.querySelector('#chat .log').scrollTop = 0;",
-            vec![],
+    // The oldest loaded entry is at the top; entries are numbered by index and the first page
+    // holds the last 100, so before round k the oldest is #(19900 - 200k), a user line.
+    let log_js = "const l = document.querySelector('#chat .log');";
+    for round in 0..5 {
+        let anchor = format!("en_seed{:06}", SEEDED - 100 - 200 * round);
+        let height = b
+            .execute(&format!("{log_js} return l.scrollHeight;"), vec![])
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        b.execute(&format!("{log_js} l.scrollTop = 0;"), vec![])
+            .await?;
+        wait_js(
+            &b,
+            &format!("round {round}: an older page"),
+            &format!("{log_js} return l.scrollHeight > {height} + 1000;"),
+            15,
         )
         .await?;
-        let before = min;
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            b.execute(
-                "document.querySelector('#chat .log').scrollTop = 0;",
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The rows that were in view stayed in view: the anchor is still near the top.
+        let offset = b
+            .execute(
+                &format!(
+                    "{log_js} const r = l.querySelector(\"[data-row='{anchor}']\"); \
+                     return r ? r.getBoundingClientRect().top - l.getBoundingClientRect().top \
+                     : null;"
+                ),
                 vec![],
             )
             .await?;
-            min = b
-                .execute(MIN_INDEX_JS, vec![])
-                .await?
-                .as_i64()
-                .unwrap_or(-1);
-            if min >= 0 && min < before {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "round {round}: no older entries appeared (smallest shown #{before})"
-            );
-        }
         let nodes = count(&b, "#chat .log [data-entry-id]").await?;
-        println!("round {round}: smallest shown #{min}, {nodes} entry nodes");
+        println!("round {round}: {anchor} at {offset} px from the top, {nodes} entry nodes");
+        let offset = offset.as_f64();
+        assert!(
+            offset.is_some_and(|o| o.abs() < 150.0),
+            "round {round}: the view jumped ({anchor} at {offset:?})"
+        );
         assert!(nodes < 300, "round {round}: {nodes} entry nodes");
     }
+    b.execute(&format!("{log_js} l.scrollTop = 0;"), vec![])
+        .await?;
+    let min = wait_js(
+        &b,
+        "the oldest loaded entries at the top",
+        &format!(
+            "{MIN_INDEX_JS_FN} return (m >= 0 && m <= {}) ? m : null;",
+            SEEDED - 100 - 200 * 4
+        ),
+        10,
+    )
+    .await?
+    .as_i64()
+    .unwrap_or(-1);
+    println!("smallest shown at the top: #{min}");
     assert!(
         first - min >= 4 * 200,
         "several older pages were fetched (#{first} → #{min})"

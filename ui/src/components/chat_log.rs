@@ -225,12 +225,11 @@ pub fn ChatLog(agent_id: AgentId) -> impl IntoView {
             };
             match transport::call_as::<LogsPage>(&op).await {
                 Ok(page) => {
-                    let added = store
-                        .state
-                        .try_update(|s| s.merge_older_page(&id, page))
-                        .unwrap_or(0);
-                    // The new rows are above: move down by their (estimated) height so the
-                    // rows in view stay put.
+                    let before = rows.try_with_untracked(Vec::len).unwrap_or(0);
+                    store.state.try_update(|s| s.merge_older_page(&id, page));
+                    let added = rows.try_with_untracked(Vec::len).unwrap_or(0) - before;
+                    // The new rows are above, at the estimated height: move down by exactly
+                    // that so the rows in view stay put.
                     if let Some(el) = log_ref.try_get_untracked().flatten() {
                         let y = f64::from(el.scroll_top()) + added as f64 * ESTIMATE;
                         request_animation_frame(move || {
