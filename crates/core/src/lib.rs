@@ -9,6 +9,7 @@ pub mod attention;
 pub mod auth;
 pub mod backend;
 pub mod datadir;
+pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod files;

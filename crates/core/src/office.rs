@@ -139,6 +139,23 @@ pub struct OfficeHandle {
     events: broadcast::Sender<OfficeEvent>,
 }
 
+/// See [`OfficeHandle::downgrade`].
+#[derive(Debug, Clone)]
+pub(crate) struct WeakOfficeHandle {
+    tx: mpsc::WeakSender<Request>,
+    events: broadcast::WeakSender<OfficeEvent>,
+}
+
+impl WeakOfficeHandle {
+    /// A strong handle while the office runs.
+    pub(crate) fn upgrade(&self) -> Option<OfficeHandle> {
+        Some(OfficeHandle {
+            tx: self.tx.upgrade()?,
+            events: self.events.upgrade()?,
+        })
+    }
+}
+
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Request")
@@ -154,9 +171,12 @@ impl OfficeHandle {
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel(1024);
         let (events, _) = broadcast::channel(4096);
+        let (data_dir, url) = (config.data_dir.clone(), config.office_url.clone());
         let office = Office::restore(config, store, backends, events.clone())?;
         tokio::spawn(office.run(rx));
-        Ok(Self { tx, events })
+        let handle = Self { tx, events };
+        crate::discovery::spawn(handle.downgrade(), data_dir, url);
+        Ok(handle)
     }
 
     async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T> {
@@ -213,6 +233,15 @@ impl OfficeHandle {
             .await
             .ok()
             .flatten()
+    }
+
+    /// A handle that does not keep the office alive (for the office's own helper tasks,
+    /// which must end with it).
+    pub(crate) fn downgrade(&self) -> WeakOfficeHandle {
+        WeakOfficeHandle {
+            tx: self.tx.downgrade(),
+            events: self.events.downgrade(),
+        }
     }
 
     /// A receiver of every event from now on (no snapshot).
