@@ -1,10 +1,11 @@
 //! Agent backends behind `isomux_core::backend::Backend`: `claude` (stream-json + control
-//! protocol), `codex` (app-server JSON-RPC) and the built-in `demo`, with one parser per backend
-//! and one spawn helper (`spawn`).
+//! protocol), `codex` (app-server JSON-RPC) and the built-in `demo`, with one parser per backend,
+//! one spawn helper (`spawn`) and one driver skeleton for the CLIs (`driver`).
 
 pub mod claude;
 pub mod codex;
 pub mod demo;
+pub mod driver;
 pub mod spawn;
 
 use isomux_core::backend::Backend;

@@ -6,7 +6,7 @@
 
 use super::normalize::{ControlKind, ControlRequestIn, Normalizer, Output};
 use super::stdin;
-use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
+use crate::driver::{Driver, Protocol, Stdin, safety_context};
 use isomux_core::backend::{
     Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
     SessionSpec, StartFuture, UserTurn,
@@ -15,11 +15,9 @@ use isomux_core::safety::{SafetyContext, Verdict, check_claude_tool};
 use isomux_protocol::{BackendKind, Capabilities, Effort};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::Command;
 use tokio::sync::mpsc;
 
 /// How to install the pinned CLI.
@@ -27,7 +25,6 @@ pub const INSTALL_HINT: &str = "install Claude Code: npm install -g @anthropic-a
 /// The SDK version paired with CLI 2.1.197 (claude-code.md §1.2).
 const SDK_VERSION: &str = "0.3.197";
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const HOOK_ID: &str = "isomux_pre_tool_use";
 
 /// The Claude Code backend. `bin` overrides the lookup (`$ISOMUX_CLAUDE_BIN`, then `PATH`).
@@ -180,34 +177,6 @@ fn command(bin: &Path, spec: &SessionSpec, session_id: &str) -> Command {
     cmd
 }
 
-/// The environment the CLI sees for `key`: the spec's value, else the server's.
-fn env_of(spec: &SessionSpec, key: &str) -> Option<OsString> {
-    spec.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| OsString::from(v))
-        .or_else(|| std::env::var_os(key))
-        .filter(|v| !v.is_empty())
-}
-
-/// What the safety rules know about the agent: its cwd, home and temp dirs, and the office's
-/// data dir.
-fn safety_context(spec: &SessionSpec) -> SafetyContext {
-    let home = env_of(spec, "HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let data_dir = spec.data_dir.clone();
-    let mut temp_dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")];
-    if let Some(tmp) = env_of(spec, "TMPDIR") {
-        temp_dirs.push(PathBuf::from(tmp));
-    }
-    SafetyContext {
-        cwd: spec.cwd.clone(),
-        home,
-        data_dir,
-        temp_dirs,
-    }
-}
-
 /// Starts (or resumes) a session. A session the CLI never saved — it died during its first turn,
 /// before writing the transcript — cannot be resumed: it starts fresh (a fork: is forked again,
 /// `spec.fork` being kept) under the same id.
@@ -231,30 +200,19 @@ async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Ba
         .clone()
         .or_else(|| spec.session_id.clone())
         .unwrap_or_else(new_session_id);
-    let SpawnedChild {
-        child,
-        stdin: child_stdin,
-        stdout,
-        stderr,
-        guard,
-    } = spawn_child(command(&bin, &spec, &session_id), Some(&spec.data_dir)).map_err(|e| {
-        BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
-    })?;
-    let (write_tx, write_rx) = mpsc::unbounded_channel();
-    tokio::spawn(writer(child_stdin, write_rx));
+    let mut driver = Driver::spawn(
+        "Claude Code",
+        command(&bin, &spec, &session_id),
+        &spec.data_dir,
+    )?;
     let mut session = Session {
         normalizer: Normalizer::new(),
-        stdout: BufReader::new(stdout).lines(),
-        writer: write_tx,
-        child,
-        guard,
-        stderr,
+        stdin: driver.stdin(),
         safety: safety_context(&spec),
         approvals: HashMap::new(),
         next_request: 0,
         last_session_id: None,
         early: Vec::new(),
-        closing: None,
     };
     let init = stdin::Initialize {
         hooks: Some(stdin::Hooks {
@@ -269,25 +227,15 @@ async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Ba
     };
     let init_id = session.request_id();
     session.write(&stdin::initialize(&init_id, &init));
-    match tokio::time::timeout(INIT_TIMEOUT, session.await_response(&init_id)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(why)) => return Err(session.start_failed(&why).await),
-        Err(_) => {
-            return Err(session
-                .start_failed("Claude Code did not answer `initialize` within 30 s")
-                .await);
-        }
+    let answered =
+        tokio::time::timeout(INIT_TIMEOUT, session.await_response(&mut driver, &init_id))
+            .await
+            .unwrap_or_else(|_| Err("Claude Code did not answer `initialize` within 30 s".into()));
+    if let Err(why) = answered {
+        return Err(driver.start_failed(&why).await);
     }
-    let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    let (ev_tx, ev_rx) = mpsc::channel(256);
-    // The office persists this before anything else happens (design §10).
     session.last_session_id = Some(session_id.clone());
-    let _ = ev_tx.try_send(NormalizedEvent::SessionId(session_id));
-    tokio::spawn(session.run(cmd_rx, ev_tx));
-    Ok(SessionHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-    })
+    Ok(driver.run(session, NormalizedEvent::SessionId(session_id)))
 }
 
 /// The uuid of a top-level assistant message: the stream-json `uuid`s are the ones Claude Code
@@ -306,50 +254,22 @@ fn assistant_uuid(line: &str) -> Option<String> {
     v.get("uuid")?.as_str().map(str::to_owned)
 }
 
-/// What the writer task does next.
-enum Write {
-    Line(String),
-    /// Close stdin: the CLI finishes its turn and exits.
-    Close,
-}
-
-/// Owns the child's stdin so that nobody else ever waits on a full pipe.
-async fn writer(mut stdin: ChildStdin, mut lines: mpsc::UnboundedReceiver<Write>) {
-    while let Some(Write::Line(line)) = lines.recv().await {
-        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
-            break;
-        }
-    }
-}
-
 /// A `can_use_tool` request waiting for the office's answer.
 struct PendingApproval {
     input: Value,
     tool_use_id: Option<String>,
 }
 
-/// Why the session loop stops reading commands.
-enum Flow {
-    Continue,
-    /// The office is gone or asked to close.
-    Close,
-}
-
+/// The claude protocol of one session; the [`Driver`] runs the process around it.
 struct Session {
     normalizer: Normalizer,
-    stdout: Lines<BufReader<ChildStdout>>,
-    writer: mpsc::UnboundedSender<Write>,
-    child: Child,
-    guard: GroupGuard,
-    stderr: StderrTail,
+    stdin: Stdin,
     safety: SafetyContext,
     approvals: HashMap<String, PendingApproval>,
     next_request: u64,
     last_session_id: Option<String>,
     /// Outputs read while waiting for `initialize`, handled first by the session task.
     early: Vec<Output>,
-    /// When stdin was closed; the group is killed [`CLOSE_GRACE`] later.
-    closing: Option<tokio::time::Instant>,
 }
 
 impl Session {
@@ -359,17 +279,13 @@ impl Session {
     }
 
     fn write(&self, message: &Value) {
-        let _ = self.writer.send(Write::Line(stdin::to_line(message)));
+        self.stdin.send(stdin::to_line(message));
     }
 
     /// Reads stdout until the CLI answers our request `id`; other outputs are kept for later.
-    async fn await_response(&mut self, id: &str) -> Result<(), String> {
+    async fn await_response(&mut self, driver: &mut Driver, id: &str) -> Result<(), String> {
         loop {
-            let line = match self.stdout.next_line().await {
-                Ok(Some(line)) => line,
-                Ok(None) => return Err("Claude Code exited during startup".into()),
-                Err(e) => return Err(format!("reading Claude Code's output: {e}")),
-            };
+            let line = driver.startup_line().await?;
             for out in self.normalizer.push(&line) {
                 match out {
                     Output::ControlResponse { request_id, result } if request_id == id => {
@@ -383,103 +299,8 @@ impl Session {
         }
     }
 
-    async fn start_failed(mut self, why: &str) -> BackendError {
-        let _ = self.writer.send(Write::Close);
-        self.guard.kill();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-        let tail = self.stderr.text_after_close(Duration::from_secs(1)).await;
-        let tail = tail.trim();
-        BackendError::StartFailed(if tail.is_empty() {
-            why.to_owned()
-        } else {
-            format!("{why}; stderr:\n{tail}")
-        })
-    }
-
-    async fn run(
-        mut self,
-        mut commands: mpsc::Receiver<SessionCommand>,
-        events: mpsc::Sender<NormalizedEvent>,
-    ) {
-        for out in std::mem::take(&mut self.early) {
-            self.handle_output(out, &events).await;
-        }
-        let mut commands_open = true;
-        let mut child_exited = false;
-        loop {
-            let kill_at = self.closing.map(|t| t + CLOSE_GRACE);
-            tokio::select! {
-                line = self.stdout.next_line() => match line {
-                    Ok(Some(line)) => {
-                        for out in self.normalizer.push(&line) {
-                            if !self.handle_output(out, &events).await {
-                                self.close();
-                            }
-                        }
-                        if let Some(uuid) = assistant_uuid(&line)
-                            && events.send(NormalizedEvent::Position(uuid)).await.is_err()
-                        {
-                            self.close();
-                        }
-                    }
-                    Ok(None) | Err(_) => break,
-                },
-                cmd = commands.recv(), if commands_open && self.closing.is_none() => {
-                    let flow = match cmd {
-                        Some(cmd) => self.handle_command(cmd, &events).await,
-                        None => {
-                            commands_open = false;
-                            Flow::Close
-                        }
-                    };
-                    if let Flow::Close = flow {
-                        self.close();
-                    }
-                }
-                () = sleep_until(kill_at) => {
-                    self.guard.kill();
-                    self.closing = None;
-                    commands_open = false;
-                }
-                _ = self.child.wait(), if !child_exited => {
-                    // The process we spawned is gone (an npm wrapper, say, whose real CLI lives
-                    // on): kill what is left of its group so our stdout closes and the office
-                    // learns about the exit instead of waiting forever.
-                    child_exited = true;
-                    self.guard.kill();
-                }
-            }
-        }
-        // stdout is closed: the process is exiting (or was killed).
-        let code = match tokio::time::timeout(CLOSE_GRACE, self.child.wait()).await {
-            Ok(Ok(status)) => status.code(),
-            _ => {
-                self.guard.kill();
-                self.child.wait().await.ok().and_then(|s| s.code())
-            }
-        };
-        self.guard.kill();
-        let stderr_tail = self
-            .stderr
-            .text_after_close(Duration::from_millis(500))
-            .await;
-        let _ = events
-            .send(NormalizedEvent::Exited { code, stderr_tail })
-            .await;
-    }
-
-    fn close(&mut self) {
-        if self.closing.is_none() {
-            let _ = self.writer.send(Write::Close);
-            self.closing = Some(tokio::time::Instant::now());
-        }
-    }
-
-    async fn handle_command(
-        &mut self,
-        cmd: SessionCommand,
-        events: &mpsc::Sender<NormalizedEvent>,
-    ) -> Flow {
+    /// Handles one office command; false on `Close`.
+    fn handle_command(&mut self, cmd: SessionCommand) -> bool {
         match cmd {
             SessionCommand::Send(turn) => {
                 self.write(&turn_message(&turn));
@@ -510,12 +331,9 @@ impl Session {
                 }
                 None => tracing::debug!(%request_id, "approval answered after it was withdrawn"),
             },
-            SessionCommand::Close => return Flow::Close,
+            SessionCommand::Close => return false,
         }
-        if events.is_closed() {
-            return Flow::Close;
-        }
-        Flow::Continue
+        true
     }
 
     /// Handles one normalizer output; false when the office stopped listening.
@@ -648,10 +466,28 @@ impl Session {
     }
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+impl Protocol for Session {
+    async fn begin(&mut self, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        let mut go_on = true;
+        for out in std::mem::take(&mut self.early) {
+            go_on &= self.handle_output(out, events).await;
+        }
+        go_on
+    }
+
+    async fn line(&mut self, line: String, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        let mut go_on = true;
+        for out in self.normalizer.push(&line) {
+            go_on &= self.handle_output(out, events).await;
+        }
+        if let Some(uuid) = assistant_uuid(&line) {
+            go_on &= events.send(NormalizedEvent::Position(uuid)).await.is_ok();
+        }
+        go_on
+    }
+
+    async fn command(&mut self, cmd: SessionCommand, _: &mpsc::Sender<NormalizedEvent>) -> bool {
+        self.handle_command(cmd)
     }
 }
 

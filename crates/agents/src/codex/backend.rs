@@ -20,7 +20,7 @@
 use super::normalize::{ApprovalKind, ApprovalRequestIn, Expect, Normalizer, Output};
 use super::rpc::{self, ClientInfo, Decision, RequestIds, ThreadParams, UserInput};
 use super::types::{RequestId, RpcError};
-use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
+use crate::driver::{Driver, Protocol, Stdin, safety_context};
 use isomux_core::backend::{
     Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
     SessionSpec, StartFuture,
@@ -29,11 +29,9 @@ use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec, check_codex_
 use isomux_protocol::{BackendKind, Capabilities};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::Command;
 use tokio::sync::mpsc;
 
 /// How to install the pinned CLI.
@@ -41,7 +39,6 @@ pub const INSTALL_HINT: &str =
     "install Codex: npm install -g @openai/codex@0.169.0 (or set ISOMUX_CODEX_BIN)";
 /// The handshake and the thread start/resume together must finish within this.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// JSON-RPC "method not found", for server requests the office does not handle.
 const METHOD_NOT_FOUND: i64 = -32601;
 /// The models offered in the spawn dialog; `gpt-5.5` is the one the fixtures use (classic
@@ -125,33 +122,6 @@ fn command(bin: &Path, spec: &SessionSpec) -> Command {
     cmd
 }
 
-/// The environment the CLI sees for `key`: the spec's value, else the server's.
-fn env_of(spec: &SessionSpec, key: &str) -> Option<OsString> {
-    spec.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| OsString::from(v))
-        .or_else(|| std::env::var_os(key))
-        .filter(|v| !v.is_empty())
-}
-
-/// What the safety rules know about the agent: its cwd, home and temp dirs, and the office's
-/// data dir.
-fn safety_context(spec: &SessionSpec) -> SafetyContext {
-    let home = env_of(spec, "HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let mut temp_dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")];
-    if let Some(tmp) = env_of(spec, "TMPDIR") {
-        temp_dirs.push(PathBuf::from(tmp));
-    }
-    SafetyContext {
-        cwd: spec.cwd.clone(),
-        home,
-        data_dir: spec.data_dir.clone(),
-        temp_dirs,
-    }
-}
-
 /// `thread/start|resume` params: the office's policy, the model and the appended prompt.
 fn thread_params(spec: &SessionSpec) -> ThreadParams {
     // Network on: agents call the office over HTTP (design §12).
@@ -172,39 +142,24 @@ fn client_info() -> ClientInfo {
 }
 
 async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, BackendError> {
-    let SpawnedChild {
-        child,
-        stdin: child_stdin,
-        stdout,
-        stderr,
-        guard,
-    } = spawn_child(command(&bin, &spec), Some(&spec.data_dir)).map_err(|e| {
-        BackendError::StartFailed(format!("could not start {}: {e}", bin.display()))
-    })?;
-    let (write_tx, write_rx) = mpsc::unbounded_channel();
-    tokio::spawn(writer(child_stdin, write_rx));
+    let mut driver = Driver::spawn("codex", command(&bin, &spec), &spec.data_dir)?;
     let mut session = Session {
         normalizer: Normalizer::new(),
         ids: RequestIds::default(),
-        stdout: BufReader::new(stdout).lines(),
-        writer: write_tx,
-        child,
-        guard,
-        stderr,
+        stdin: driver.stdin(),
         safety: safety_context(&spec),
         approvals: HashMap::new(),
         awaiting_turn: false,
         interrupt_pending: false,
         last_session_id: None,
         early: Vec::new(),
-        closing: None,
     };
     let handshake = async {
         let id = session.ids.next_id();
         session.normalizer.expect(id.clone(), Expect::Other);
         session.write(&rpc::initialize(&id, &client_info()));
         session
-            .await_response(&id)
+            .await_response(&mut driver, &id)
             .await
             .map_err(|e| format!("codex refused `initialize`: {e}"))?;
         session.write(&rpc::initialized());
@@ -215,7 +170,7 @@ async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Backend
             (Some(thread), _) => {
                 session.write(&rpc::thread_resume(&id, thread, true, &params));
                 session
-                    .await_response(&id)
+                    .await_response(&mut driver, &id)
                     .await
                     .map_err(|e| format!("codex could not resume thread {thread}: {e}"))?;
             }
@@ -228,14 +183,17 @@ async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Backend
                     true,
                     &params,
                 ));
-                session.await_response(&id).await.map_err(|e| {
-                    format!("codex could not fork thread {}: {e}", fork.source_session)
-                })?;
+                session
+                    .await_response(&mut driver, &id)
+                    .await
+                    .map_err(|e| {
+                        format!("codex could not fork thread {}: {e}", fork.source_session)
+                    })?;
             }
             (None, None) => {
                 session.write(&rpc::thread_start(&id, &params));
                 session
-                    .await_response(&id)
+                    .await_response(&mut driver, &id)
                     .await
                     .map_err(|e| format!("codex could not start a thread: {e}"))?;
             }
@@ -248,56 +206,23 @@ async fn start(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Backend
     };
     let thread_id = match tokio::time::timeout(INIT_TIMEOUT, handshake).await {
         Ok(Ok(id)) => id,
-        Ok(Err(why)) => return Err(session.start_failed(&why).await),
+        Ok(Err(why)) => return Err(driver.start_failed(&why).await),
         Err(_) => {
-            return Err(session
+            return Err(driver
                 .start_failed("codex did not finish its handshake within 30 s")
                 .await);
         }
     };
-    let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    let (ev_tx, ev_rx) = mpsc::channel(256);
     // The office persists this before the first `turn/start` (design §10).
     session.last_session_id = Some(thread_id.clone());
-    let _ = ev_tx.try_send(NormalizedEvent::SessionId(thread_id));
-    tokio::spawn(session.run(cmd_rx, ev_tx));
-    Ok(SessionHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-    })
+    Ok(driver.run(session, NormalizedEvent::SessionId(thread_id)))
 }
 
-/// What the writer task does next.
-enum Write {
-    Line(String),
-    /// Close stdin: codex exits (code 0).
-    Close,
-}
-
-/// Owns the child's stdin so that nobody else ever waits on a full pipe.
-async fn writer(mut stdin: ChildStdin, mut lines: mpsc::UnboundedReceiver<Write>) {
-    while let Some(Write::Line(line)) = lines.recv().await {
-        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
-            break;
-        }
-    }
-}
-
-/// Why the session loop stops reading commands.
-enum Flow {
-    Continue,
-    /// The office is gone or asked to close.
-    Close,
-}
-
+/// The codex protocol of one session; the [`Driver`] runs the process around it.
 struct Session {
     normalizer: Normalizer,
     ids: RequestIds,
-    stdout: Lines<BufReader<ChildStdout>>,
-    writer: mpsc::UnboundedSender<Write>,
-    child: Child,
-    guard: GroupGuard,
-    stderr: StderrTail,
+    stdin: Stdin,
     safety: SafetyContext,
     /// Approval requests shown to the office, by the request id it was given.
     approvals: HashMap<String, ApprovalRequestIn>,
@@ -308,15 +233,13 @@ struct Session {
     last_session_id: Option<String>,
     /// Outputs read during the handshake, handled first by the session task.
     early: Vec<Output>,
-    /// When stdin was closed; the group is killed [`CLOSE_GRACE`] later.
-    closing: Option<tokio::time::Instant>,
 }
 
 impl Session {
     fn write(&self, message: &Value) {
         let mut line = message.to_string();
         line.push('\n');
-        let _ = self.writer.send(Write::Line(line));
+        self.stdin.send(line);
     }
 
     /// Sends a request the normalizer should know about; returns its id.
@@ -328,13 +251,13 @@ impl Session {
     }
 
     /// Reads stdout until codex answers our request `id`; other outputs are kept for later.
-    async fn await_response(&mut self, id: &RequestId) -> Result<Value, String> {
+    async fn await_response(
+        &mut self,
+        driver: &mut Driver,
+        id: &RequestId,
+    ) -> Result<Value, String> {
         loop {
-            let line = match self.stdout.next_line().await {
-                Ok(Some(line)) => line,
-                Ok(None) => return Err("codex exited during startup".into()),
-                Err(e) => return Err(format!("reading codex's output: {e}")),
-            };
+            let line = driver.startup_line().await?;
             let Some(msg) = parse_line(&line) else {
                 continue;
             };
@@ -353,94 +276,6 @@ impl Session {
         }
     }
 
-    async fn start_failed(mut self, why: &str) -> BackendError {
-        let _ = self.writer.send(Write::Close);
-        self.guard.kill();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-        let tail = self.stderr.text_after_close(Duration::from_secs(1)).await;
-        let tail = tail.trim();
-        BackendError::StartFailed(if tail.is_empty() {
-            why.to_owned()
-        } else {
-            format!("{why}; stderr:\n{tail}")
-        })
-    }
-
-    async fn run(
-        mut self,
-        mut commands: mpsc::Receiver<SessionCommand>,
-        events: mpsc::Sender<NormalizedEvent>,
-    ) {
-        for out in std::mem::take(&mut self.early) {
-            if !self.handle_output(out, &events).await {
-                self.close();
-            }
-        }
-        let mut commands_open = true;
-        let mut child_exited = false;
-        loop {
-            let kill_at = self.closing.map(|t| t + CLOSE_GRACE);
-            tokio::select! {
-                line = self.stdout.next_line() => match line {
-                    Ok(Some(line)) => {
-                        let Some(msg) = parse_line(&line) else { continue };
-                        for out in self.normalizer.push(&msg) {
-                            if !self.handle_output(out, &events).await {
-                                self.close();
-                            }
-                        }
-                        if let Some(turn) = self.started_turn(&msg)
-                            && events.send(NormalizedEvent::Position(turn)).await.is_err()
-                        {
-                            self.close();
-                        }
-                    }
-                    Ok(None) | Err(_) => break,
-                },
-                cmd = commands.recv(), if commands_open && self.closing.is_none() => {
-                    let flow = match cmd {
-                        Some(cmd) => self.handle_command(cmd, &events),
-                        None => {
-                            commands_open = false;
-                            Flow::Close
-                        }
-                    };
-                    if let Flow::Close = flow {
-                        self.close();
-                    }
-                }
-                () = sleep_until(kill_at) => {
-                    self.guard.kill();
-                    self.closing = None;
-                    commands_open = false;
-                }
-                _ = self.child.wait(), if !child_exited => {
-                    // The process we spawned is gone (an npm wrapper, say, whose real CLI lives
-                    // on): kill what is left of its group so our stdout closes and the office
-                    // learns about the exit instead of waiting forever.
-                    child_exited = true;
-                    self.guard.kill();
-                }
-            }
-        }
-        // stdout is closed: the process is exiting (or was killed).
-        let code = match tokio::time::timeout(CLOSE_GRACE, self.child.wait()).await {
-            Ok(Ok(status)) => status.code(),
-            _ => {
-                self.guard.kill();
-                self.child.wait().await.ok().and_then(|s| s.code())
-            }
-        };
-        self.guard.kill();
-        let stderr_tail = self
-            .stderr
-            .text_after_close(Duration::from_millis(500))
-            .await;
-        let _ = events
-            .send(NormalizedEvent::Exited { code, stderr_tail })
-            .await;
-    }
-
     /// The id of a turn of our thread that just started (`turn/started`): a later fork keeps
     /// the history through it (`thread/fork` `lastTurnId`).
     fn started_turn(&self, msg: &Value) -> Option<String> {
@@ -453,13 +288,6 @@ impl Session {
             return None;
         }
         params.get("turn")?.get("id")?.as_str().map(str::to_owned)
-    }
-
-    fn close(&mut self) {
-        if self.closing.is_none() {
-            let _ = self.writer.send(Write::Close);
-            self.closing = Some(tokio::time::Instant::now());
-        }
     }
 
     fn interrupt(&mut self) {
@@ -477,11 +305,8 @@ impl Session {
         }
     }
 
-    fn handle_command(
-        &mut self,
-        cmd: SessionCommand,
-        events: &mpsc::Sender<NormalizedEvent>,
-    ) -> Flow {
+    /// Handles one office command; false on `Close`.
+    fn handle_command(&mut self, cmd: SessionCommand) -> bool {
         match cmd {
             SessionCommand::Send(turn) => {
                 if let Some(thread) = self.normalizer.thread_id().map(str::to_owned) {
@@ -519,12 +344,9 @@ impl Session {
                 }
                 None => tracing::debug!(%request_id, "approval answered after it was withdrawn"),
             },
-            SessionCommand::Close => return Flow::Close,
+            SessionCommand::Close => return false,
         }
-        if events.is_closed() {
-            return Flow::Close;
-        }
-        Flow::Continue
+        true
     }
 
     /// Handles one normalizer output; false when the office stopped listening.
@@ -666,10 +488,31 @@ fn parse_line(line: &str) -> Option<Value> {
     }
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+impl Protocol for Session {
+    async fn begin(&mut self, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        let mut go_on = true;
+        for out in std::mem::take(&mut self.early) {
+            go_on &= self.handle_output(out, events).await;
+        }
+        go_on
+    }
+
+    async fn line(&mut self, line: String, events: &mpsc::Sender<NormalizedEvent>) -> bool {
+        let Some(msg) = parse_line(&line) else {
+            return true;
+        };
+        let mut go_on = true;
+        for out in self.normalizer.push(&msg) {
+            go_on &= self.handle_output(out, events).await;
+        }
+        if let Some(turn) = self.started_turn(&msg) {
+            go_on &= events.send(NormalizedEvent::Position(turn)).await.is_ok();
+        }
+        go_on
+    }
+
+    async fn command(&mut self, cmd: SessionCommand, _: &mpsc::Sender<NormalizedEvent>) -> bool {
+        self.handle_command(cmd)
     }
 }
 
