@@ -107,6 +107,35 @@ async fn manifest_and_current_md_follow_spawn_rename_and_messages() -> anyhow::R
     .await?;
     println!("the message reached current.md in {took:?}");
 
+    // `/isomux-system-prompt` shows the assembled prompt (naming the manifest) as an office
+    // entry, and nothing reaches the model.
+    let before = owner.logs(&id).await?.len();
+    owner
+        .post(
+            &format!("/api/agents/{id}/messages"),
+            json!({"text": "/isomux-system-prompt"}),
+        )
+        .await?
+        .ok()?;
+    let logs = owner.logs(&id).await?;
+    let shown = logs[before..]
+        .iter()
+        .find(|e| e["kind"] == "system")
+        .expect("a system entry with the prompt");
+    let text = shown["text"].as_str().unwrap();
+    assert!(
+        text.contains("You are Ranger, an agent in room Main Office"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "read {}",
+            home.join("agents-summary.json").display()
+        )),
+        "{text}"
+    );
+    assert!(logs[before..].iter().all(|e| e["kind"] != "user"));
+
     // Agents' discovery over REST lists the same agents.
     let listed = owner.get("/api/agents").await?.ok()?;
     assert!(

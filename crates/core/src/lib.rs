@@ -5,6 +5,7 @@
 //! Backends are injected through the [`backend::Backend`] trait; transports talk to the
 //! [`office::OfficeHandle`] and receive [`office::OfficeEvent`]s.
 
+pub mod affordances;
 pub mod attention;
 pub mod auth;
 pub mod backend;

@@ -287,7 +287,7 @@ impl Office {
             model: rec.model.clone(),
             effort: rec.effort,
             permission_mode: rec.permission_mode,
-            system_prompt: crate::prompt::assemble(&self.office, room, &rec),
+            system_prompt: crate::prompt::assemble(&self.office, room, &rec, &self.config.data_dir),
             resume,
             session_id,
             fork,

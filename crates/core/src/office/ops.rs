@@ -349,6 +349,9 @@ impl Office {
     fn send_message(&mut self, caller: &Caller, m: SendMessage) -> Result<OpOutput> {
         let id = m.agent_id.clone();
         self.agent_mut(&id)?;
+        if let Some(out) = self.office_command(caller, &m)? {
+            return Ok(out);
+        }
         if m.steer && !caller.is_human() {
             return Err(CoreError::Forbidden(
                 "steer is for humans; agents' messages always queue".into(),
