@@ -15,6 +15,19 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{ms:012x}{suffix}")
 }
 
+/// Whether `id` has the shape [`new_id`] mints with `prefix` (`<prefix>_` then lowercase
+/// letters and digits): anything else was never an office id.
+pub fn well_formed(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// A random (version 4) UUID, for CLIs that take an office-chosen session id.
 pub fn new_uuid_v4() -> String {
     let mut b: [u8; 16] = rand::random();
@@ -33,6 +46,21 @@ pub fn new_uuid_v4() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn minted_ids_are_well_formed_and_traversals_are_not() {
+        assert!(super::well_formed(&super::new_id("ap"), "ap"));
+        for bad in [
+            "../../etc/passwd",
+            "ap_",
+            "ag_abc",
+            "ap_ABC",
+            "ap_a/b",
+            "ap",
+        ] {
+            assert!(!super::well_formed(bad, "ap"), "{bad}");
+        }
+    }
+
     #[test]
     fn uuids_are_version_4() {
         let u = super::new_uuid_v4();

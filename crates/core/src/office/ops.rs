@@ -491,6 +491,10 @@ impl Office {
             .iter()
             .position(|p| &p.approval_id == approval_id)
         else {
+            // A malformed id was never minted here: unknown, not a second answer.
+            if !crate::ids::well_formed(approval_id.as_str(), "ap") {
+                return Err(CoreError::not_found(format!("approval {approval_id}")));
+            }
             return Err(CoreError::conflict(format!(
                 "approval {approval_id} is not pending (already answered, or unknown)"
             )));
