@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
+pub mod backend_session;
 pub mod browser;
 pub mod claude_office;
 pub mod codex_office;

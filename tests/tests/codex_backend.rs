@@ -3,236 +3,22 @@
 //! `NormalizedEvent`s it yields. Fails with the `cargo xtask setup` hint when the CLI is missing.
 
 use anyhow::{Context, Result, bail, ensure};
-use isomux_agents::codex::CodexBackend;
-use isomux_core::backend::{
-    Backend, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec, UserTurn,
-};
-use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec};
-use isomux_protocol::Effort;
+use isomux_core::backend::{NormalizedEvent, SessionCommand};
+use isomux_core::safety::{Verdict, check_codex_exec};
+use isomux_tests::backend_session::{CodexDirs, Session, text_of};
 use isomux_tests::model_server::{OpenAiServer, Reply, Script};
-use isomux_tests::process::repo_root;
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// The budget of one test.
 const TEST_BUDGET: Duration = Duration::from_secs(30);
 const SYSTEM_PROMPT: &str = "You are Ada, a test agent of the isomux office (marker SP-4412).";
 
-/// The pinned CLI: `$ISOMUX_CODEX_BIN`, else `<repo>/.tools/npm/node_modules/.bin/codex`.
-fn codex_bin() -> Result<PathBuf> {
-    let path = std::env::var_os("ISOMUX_CODEX_BIN").map_or_else(
-        || repo_root().join(".tools/npm/node_modules/.bin/codex"),
-        PathBuf::from,
-    );
-    if !path.exists() {
-        bail!(
-            "the pinned `codex` CLI is not installed (looked for {}; set $ISOMUX_CODEX_BIN or \
-             run `cargo xtask setup`)",
-            path.display()
-        );
-    }
-    Ok(path)
-}
-
-/// A throwaway HOME, CODEX_HOME and working directory, outside /tmp: under a temporary
-/// directory codex refuses to create its sandbox helpers and sandboxed commands fail.
-struct Dirs {
-    home: PathBuf,
-    codex_home: PathBuf,
-    work: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Dirs {
-    fn new(server: &OpenAiServer) -> Result<Self> {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| repo_root().join("target"), PathBuf::from);
-        let parent = target.join("test-codex-homes");
-        std::fs::create_dir_all(&parent)?;
-        let dir = tempfile::Builder::new()
-            .prefix("backend-")
-            .tempdir_in(parent)?;
-        let home = dir.path().join("home");
-        let codex_home = dir.path().join("codex-home");
-        let work = dir.path().join("work");
-        for d in [&home, &codex_home, &work] {
-            std::fs::create_dir_all(d)?;
-        }
-        std::fs::write(codex_home.join("config.toml"), server.codex_config_toml())?;
-        Ok(Self {
-            home,
-            codex_home,
-            work,
-            _dir: dir,
-        })
-    }
-
-    fn safety(&self) -> SafetyContext {
-        SafetyContext {
-            cwd: self.work.clone(),
-            home: self.home.clone(),
-            data_dir: self.home.join(".isomux"),
-            temp_dirs: vec!["/tmp".into(), "/var/tmp".into()],
-        }
-    }
-}
-
-/// A started session and every event so far.
-struct Agent {
-    handle: SessionHandle,
-    events: Vec<NormalizedEvent>,
-    deadline: Instant,
-}
-
-impl Agent {
-    async fn start(dirs: &Dirs, resume: Option<String>) -> Result<Self> {
-        let deadline = Instant::now() + TEST_BUDGET;
-        let env = vec![
-            ("HOME".to_owned(), dirs.home.display().to_string()),
-            (
-                "CODEX_HOME".to_owned(),
-                dirs.codex_home.display().to_string(),
-            ),
-            (OpenAiServer::API_KEY_ENV.to_owned(), "sk-mock".to_owned()),
-        ];
-        let spec = SessionSpec {
-            agent_id: "ag_test".into(),
-            agent_name: "Ada".into(),
-            conversation_id: "cv_test".into(),
-            cwd: dirs.work.clone(),
-            model: "gpt-5.5".into(),
-            effort: Effort::Medium,
-            permission_mode: Default::default(),
-            system_prompt: SYSTEM_PROMPT.into(),
-            resume,
-            fork: None,
-            session_id: None,
-            data_dir: dirs.home.join(".isomux"),
-            env,
-        };
-        let backend = CodexBackend::with_bin(codex_bin()?);
-        let handle = tokio::time::timeout_at(deadline, backend.start(spec))
-            .await
-            .context("start timed out")?
-            .context("start failed")?;
-        Ok(Self {
-            handle,
-            events: Vec::new(),
-            deadline,
-        })
-    }
-
-    async fn send(&self, cmd: SessionCommand) -> Result<()> {
-        self.handle
-            .commands
-            .send(cmd)
-            .await
-            .map_err(|_| anyhow::anyhow!("the session task is gone"))
-    }
-
-    async fn user(&self, text: &str) -> Result<()> {
-        self.send(SessionCommand::Send(UserTurn {
-            lines: Vec::new(),
-            text: text.into(),
-            attachments: Vec::new(),
-        }))
-        .await
-    }
-
-    /// Reads events until `stop` holds; returns the events read (the last one included).
-    async fn until(
-        &mut self,
-        mut stop: impl FnMut(&NormalizedEvent) -> bool,
-    ) -> Result<Vec<NormalizedEvent>> {
-        let mut read = Vec::new();
-        loop {
-            let ev = match tokio::time::timeout_at(self.deadline, self.handle.events.recv()).await {
-                Err(_) => bail!("no matching event before the deadline; read {read:#?}"),
-                Ok(None) => bail!("the event stream ended; read {read:#?}"),
-                Ok(Some(ev)) => ev,
-            };
-            self.events.push(ev.clone());
-            let done = stop(&ev);
-            let exited = matches!(ev, NormalizedEvent::Exited { .. });
-            read.push(ev);
-            if done {
-                return Ok(read);
-            }
-            if exited {
-                bail!("the CLI exited; read {read:#?}");
-            }
-        }
-    }
-
-    /// The thread id, the first event of every session.
-    async fn session_id(&mut self) -> Result<String> {
-        let first = self.until(|_| true).await?;
-        match first.first() {
-            Some(NormalizedEvent::SessionId(id)) => Ok(id.clone()),
-            other => bail!("first event is not the session id: {other:?}"),
-        }
-    }
-
-    async fn turn(&mut self) -> Result<Vec<NormalizedEvent>> {
-        self.until(|e| {
-            matches!(
-                e,
-                NormalizedEvent::TurnCompleted { .. } | NormalizedEvent::TurnFailed { .. }
-            )
-        })
-        .await
-    }
-
-    /// Closes the session and returns the exit event's code and stderr tail.
-    async fn close(&mut self) -> Result<(Option<i32>, String)> {
-        let _ = self.send(SessionCommand::Close).await;
-        self.deadline = Instant::now() + Duration::from_secs(8);
-        match self
-            .until(|e| matches!(e, NormalizedEvent::Exited { .. }))
-            .await?
-            .pop()
-        {
-            Some(NormalizedEvent::Exited { code, stderr_tail }) => Ok((code, stderr_tail)),
-            other => bail!("expected Exited, got {other:?}"),
-        }
-    }
-
-    /// Runs `body`; on error closes the session and appends its stderr tail and events.
-    async fn check(mut self, server: &OpenAiServer, body: Result<()>) -> Result<()> {
-        match body {
-            Ok(()) => {
-                let (code, tail) = self.close().await?;
-                ensure!(code == Some(0), "exit code {code:?}; stderr:\n{tail}");
-                Ok(())
-            }
-            Err(e) => {
-                let tail = match self.close().await {
-                    Ok((code, tail)) => format!("exit {code:?}; stderr tail:\n{tail}"),
-                    Err(e) => format!("(no exit event: {e:#})"),
-                };
-                bail!(
-                    "{e:#}\n--- {tail}\n--- events ---\n{:#?}\n--- model server ---\n{}",
-                    self.events,
-                    server.summary()
-                )
-            }
-        }
-    }
-}
-
-fn text_of(events: &[NormalizedEvent]) -> (String, String) {
-    let mut deltas = String::new();
-    let mut full = String::new();
-    for e in events {
-        match e {
-            NormalizedEvent::TextDelta(t) => deltas.push_str(t),
-            NormalizedEvent::AssistantText(t) => full.push_str(t),
-            _ => {}
-        }
-    }
-    (deltas, full)
+/// Starts (or resumes) a session in `dirs`.
+async fn start(dirs: &CodexDirs, resume: Option<String>) -> Result<Session> {
+    let mut spec = dirs.spec(SYSTEM_PROMPT);
+    spec.resume = resume;
+    Session::start(&CodexDirs::backend()?, spec, TEST_BUDGET).await
 }
 
 fn completed(events: &[NormalizedEvent], interrupted: bool) -> bool {
@@ -244,8 +30,8 @@ async fn codex_backend_streams_a_text_turn() -> Result<()> {
     const TEXT: &str = "Hello from the scripted Responses server, nice to meet you.";
     let started = std::time::Instant::now();
     let server = OpenAiServer::start(Script::new().then(Reply::text(TEXT)));
-    let dirs = Dirs::new(&server)?;
-    let mut agent = Agent::start(&dirs, None).await?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    let mut agent = start(&dirs, None).await?;
     let body = async {
         // The thread id comes first, before any turn (the office persists it).
         let id = agent.session_id().await?;
@@ -307,8 +93,8 @@ async fn codex_backend_streams_a_text_turn() -> Result<()> {
 async fn codex_backend_appends_the_system_prompt() -> Result<()> {
     let started = std::time::Instant::now();
     let server = OpenAiServer::start(Script::new());
-    let dirs = Dirs::new(&server)?;
-    let mut agent = Agent::start(&dirs, None).await?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("who are you?").await?;
         let events = agent.turn().await?;
@@ -340,8 +126,8 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
             .then(Reply::shell("touch marker_ok && echo made-it"))
             .on_tool_result(Reply::text("Done.")),
     );
-    let dirs = Dirs::new(&server)?;
-    let mut agent = Agent::start(&dirs, None).await?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("make a marker").await?;
         let events = agent
@@ -407,13 +193,8 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
             .then(Reply::shell(COMMAND))
             .on_tool_result(Reply::text("Understood.")),
     );
-    let dirs = Dirs::new(&server)?;
-    let git = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(&dirs.work)
-        .status()
-        .context("git init")?;
-    ensure!(git.success(), "git init failed");
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    dirs.git_init()?;
     // What codex asks about: its shell wrapper around the model's command.
     let wrapped = format!("/bin/bash -lc '{COMMAND}'");
     ensure!(
@@ -423,7 +204,7 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
         ),
         "the rules should deny {wrapped}"
     );
-    let mut agent = Agent::start(&dirs, None).await?;
+    let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("clean up").await?;
         let events = agent.turn().await?;
@@ -476,8 +257,8 @@ async fn codex_backend_interrupts_a_slow_stream() -> Result<()> {
             .then(Reply::slow_chunks(100, Duration::from_millis(100)))
             .then(Reply::text("Back after the interrupt.")),
     );
-    let dirs = Dirs::new(&server)?;
-    let mut agent = Agent::start(&dirs, None).await?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("SLOW please").await?;
         let mut deltas = 0;
@@ -519,8 +300,8 @@ async fn codex_backend_resumes_a_thread_in_a_new_process() -> Result<()> {
             .then(Reply::text("Noted."))
             .then(Reply::text("It was PELICAN-5521.")),
     );
-    let dirs = Dirs::new(&server)?;
-    let mut agent = Agent::start(&dirs, None).await?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
+    let mut agent = start(&dirs, None).await?;
     let mut thread = String::new();
     let body = async {
         thread = agent.session_id().await?;
@@ -532,7 +313,7 @@ async fn codex_backend_resumes_a_thread_in_a_new_process() -> Result<()> {
     .await;
     agent.check(&server, body).await?;
 
-    let mut agent = Agent::start(&dirs, Some(thread.clone())).await?;
+    let mut agent = start(&dirs, Some(thread.clone())).await?;
     let body = async {
         let id = agent.session_id().await?;
         ensure!(id == thread, "the same thread: {id} vs {thread}");
@@ -558,9 +339,9 @@ async fn codex_backend_resumes_a_thread_in_a_new_process() -> Result<()> {
 #[tokio::test]
 async fn codex_backend_fails_to_resume_an_unknown_thread() -> Result<()> {
     let server = OpenAiServer::start(Script::new());
-    let dirs = Dirs::new(&server)?;
+    let dirs = CodexDirs::new(&server, "backend-")?;
     let unknown = "01a21499-dbff-7140-8234-da589e2ad194".to_owned();
-    let err = match Agent::start(&dirs, Some(unknown)).await {
+    let err = match start(&dirs, Some(unknown)).await {
         Ok(_) => bail!("resuming an unknown thread started"),
         Err(e) => format!("{e:#}"),
     };

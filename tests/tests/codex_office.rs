@@ -3,56 +3,20 @@
 //! codex's sandbox with `curl` and its own token to message the demo agent (design §12: codex
 //! threads that must reach the office get network access).
 
-use isomux_agents::codex::CodexBackend;
-use isomux_agents::demo::DemoBackend;
-use isomux_core::backend::Backend;
-use isomux_tests::model_server::{OpenAiServer, Reply, Script};
-use isomux_tests::process::{children_matching, cli_bin, repo_root};
+use isomux_tests::codex_office::CodexOffice;
+use isomux_tests::model_server::{Reply, Script};
+use isomux_tests::process::children_matching;
 use isomux_tests::{Client, is};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 #[tokio::test]
 async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
-    // codex's sandbox refuses homes under /tmp: keep everything under target/.
-    let parent = repo_root().join("target/test-codex-homes");
-    std::fs::create_dir_all(&parent)?;
-    let dir = tempfile::Builder::new()
-        .prefix("office-")
-        .tempdir_in(parent)?;
-    let (home, cli_home, codex_home, work) = (
-        dir.path().join("office"),
-        dir.path().join("home"),
-        dir.path().join("codex-home"),
-        dir.path().join("work"),
-    );
-    for d in [&cli_home, &codex_home, &work] {
-        std::fs::create_dir_all(d)?;
-    }
-    let server = OpenAiServer::start(Script::new().otherwise(Reply::text("Done.")));
-    std::fs::write(codex_home.join("config.toml"), server.codex_config_toml())?;
-    let codex: Arc<dyn Backend> = Arc::new(CodexBackend::with_bin(cli_bin("codex")?));
-    let running = isomux::app::start(isomux::app::ServeOptions {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: Some(home),
-        ui: Some(isomux_server::UiSource::Placeholder),
-        backends: Some(vec![codex, Arc::new(DemoBackend::default())]),
-        ..Default::default()
-    })
-    .await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    let mut env = serde_json::Map::new();
-    env.insert("HOME".into(), json!(cli_home.to_string_lossy()));
-    env.insert("CODEX_HOME".into(), json!(codex_home.to_string_lossy()));
-    env.insert(
-        OpenAiServer::API_KEY_ENV.into(),
-        Value::String("sk-mock".into()),
-    );
-    c.request("PUT", "/api/office/settings", Some(json!({"env": env})))
-        .await?
-        .ok()?;
+    let office = CodexOffice::new(Script::new().otherwise(Reply::text("Done.")))?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let server = &office.server;
     let demo = c.agent_id("Demo").await?;
     let bob = c
         .post(
@@ -124,109 +88,6 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
     assert_eq!(line["text"], "hi Demo, from Bob");
     running.stop().await?;
     Ok(())
-}
-
-/// A codex office under `<repo>/target/test-codex-homes/` (codex's sandbox refuses homes under
-/// /tmp): the model server, the office's data dir and the dirs the CLI runs with.
-struct CodexOffice {
-    server: OpenAiServer,
-    dir: tempfile::TempDir,
-    cli_home: PathBuf,
-    codex_home: PathBuf,
-}
-
-impl CodexOffice {
-    fn new(script: Script) -> anyhow::Result<Self> {
-        let parent = repo_root().join("target/test-codex-homes");
-        std::fs::create_dir_all(&parent)?;
-        // Canonical (`repo_root()` holds a `..`): the CLI's /proc cwd is compared with it.
-        let parent = parent.canonicalize()?;
-        let dir = tempfile::Builder::new()
-            .prefix("office-")
-            .tempdir_in(parent)?;
-        let cli_home = dir.path().join("home");
-        let codex_home = dir.path().join("codex-home");
-        for d in [&cli_home, &codex_home] {
-            std::fs::create_dir_all(d)?;
-        }
-        let server = OpenAiServer::start(script);
-        std::fs::write(codex_home.join("config.toml"), server.codex_config_toml())?;
-        Ok(Self {
-            server,
-            dir,
-            cli_home,
-            codex_home,
-        })
-    }
-
-    /// A fresh directory for an agent to work in.
-    fn work(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let work = self.dir.path().join(name);
-        std::fs::create_dir_all(&work)?;
-        Ok(work)
-    }
-
-    /// Starts (or restarts) the office on this data dir.
-    async fn start(&self) -> anyhow::Result<isomux::app::Running> {
-        let codex: Arc<dyn Backend> = Arc::new(CodexBackend::with_bin(cli_bin("codex")?));
-        isomux::app::start(isomux::app::ServeOptions {
-            listen: "127.0.0.1:0".parse()?,
-            data_dir: Some(self.dir.path().join("office")),
-            ui: Some(isomux_server::UiSource::Placeholder),
-            backends: Some(vec![codex, Arc::new(DemoBackend::default())]),
-            ..Default::default()
-        })
-        .await
-    }
-
-    /// Signs in as the owner of a fresh office and points codex at the model server.
-    async fn owner(&self, running: &isomux::app::Running) -> anyhow::Result<Client> {
-        let link = running.owner_link.clone().expect("owner link");
-        let c = Client::accept(&running.url, &link, "Nil").await?;
-        let mut env = serde_json::Map::new();
-        env.insert("HOME".into(), json!(self.cli_home.to_string_lossy()));
-        env.insert(
-            "CODEX_HOME".into(),
-            json!(self.codex_home.to_string_lossy()),
-        );
-        env.insert(
-            OpenAiServer::API_KEY_ENV.into(),
-            Value::String("sk-mock".into()),
-        );
-        c.request("PUT", "/api/office/settings", Some(json!({"env": env})))
-            .await?
-            .ok()?;
-        Ok(c)
-    }
-
-    /// Hires a codex agent working in `work`; returns its id.
-    async fn hire(&self, c: &Client, name: &str, work: &Path) -> anyhow::Result<String> {
-        let a = c
-            .post(
-                "/api/agents",
-                json!({"name": name, "backend": "codex", "cwd": work.to_string_lossy()}),
-            )
-            .await?
-            .ok()?;
-        Ok(a["agent"]["id"].as_str().unwrap().to_owned())
-    }
-
-    /// Turns a failed wait into an error carrying the agent's log and the model server's.
-    async fn explain<T>(&self, c: &Client, id: &str, r: anyhow::Result<T>) -> anyhow::Result<T> {
-        match r {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let logs = match c.logs(id).await {
-                    Ok(logs) => format!("{logs:#?}"),
-                    Err(e) => format!("(could not read it: {e:#})"),
-                };
-                anyhow::bail!(
-                    "{e:#}\nlog: {logs}\nmodel server:\n{}",
-                    self.server.summary()
-                )
-            }
-        }
-    }
 }
 
 /// The agent's record in `/api/state`.

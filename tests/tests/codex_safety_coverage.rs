@@ -9,21 +9,15 @@
 //! The measured table is asserted exactly, so a codex upgrade that changes it fails loudly
 //! with the new table printed. Update `EXPECTED` and `CodexBackend::describe()` together.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use futures_util::future::join_all;
-use isomux_agents::codex::CodexBackend;
-use isomux_core::backend::{
-    Backend, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec, UserTurn,
-};
-use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec};
-use isomux_protocol::Effort;
+use isomux_core::backend::{Backend, NormalizedEvent, SessionCommand};
+use isomux_core::safety::{Verdict, check_codex_exec};
+use isomux_tests::backend_session::{CodexDirs, Session};
 use isomux_tests::model_server::{OpenAiServer, Reply, Script};
-use isomux_tests::process::repo_root;
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// The budget of one probe (they run concurrently).
 const PROBE_BUDGET: Duration = Duration::from_secs(45);
@@ -83,157 +77,13 @@ rm -rf build       | asks (rules decline) | rules deny  | -
 touch new_file     | asks                 | rules allow | -
 ";
 
-/// The pinned CLI: `$ISOMUX_CODEX_BIN`, else `<repo>/.tools/npm/node_modules/.bin/codex`.
-fn codex_bin() -> Result<PathBuf> {
-    let path = std::env::var_os("ISOMUX_CODEX_BIN").map_or_else(
-        || repo_root().join(".tools/npm/node_modules/.bin/codex"),
-        PathBuf::from,
-    );
-    if !path.exists() {
-        bail!(
-            "the pinned `codex` CLI is not installed (looked for {}; set $ISOMUX_CODEX_BIN or \
-             run `cargo xtask setup`)",
-            path.display()
-        );
-    }
-    Ok(path)
-}
-
-/// A throwaway HOME, CODEX_HOME and working directory, outside /tmp: under a temporary
-/// directory codex refuses to create its sandbox helpers and sandboxed commands fail.
-struct Dirs {
-    home: PathBuf,
-    codex_home: PathBuf,
-    work: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Dirs {
-    fn new(server: &OpenAiServer) -> Result<Self> {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| repo_root().join("target"), PathBuf::from);
-        let parent = target.join("test-codex-homes");
-        std::fs::create_dir_all(&parent)?;
-        let dir = tempfile::Builder::new()
-            .prefix("coverage-")
-            .tempdir_in(parent)?;
-        let home = dir.path().join("home");
-        let codex_home = dir.path().join("codex-home");
-        let work = dir.path().join("work");
-        for d in [&home, &codex_home, &work] {
-            std::fs::create_dir_all(d)?;
-        }
-        std::fs::write(codex_home.join("config.toml"), server.codex_config_toml())?;
-        Ok(Self {
-            home,
-            codex_home,
-            work,
-            _dir: dir,
-        })
-    }
-
-    /// The probe's working directory: a git repository with a `.env` and a `build/`.
-    fn prepare(&self) -> Result<()> {
-        let git = std::process::Command::new("git")
-            .args(["init", "-q"])
-            .current_dir(&self.work)
-            .status()
-            .context("git init")?;
-        anyhow::ensure!(git.success(), "git init failed");
-        std::fs::write(self.work.join(".env"), format!("{SECRET}\n"))?;
-        std::fs::create_dir_all(self.work.join("build"))?;
-        std::fs::write(self.work.join("build/out.txt"), "artifact\n")?;
-        Ok(())
-    }
-
-    fn safety(&self) -> SafetyContext {
-        SafetyContext {
-            cwd: self.work.clone(),
-            home: self.home.clone(),
-            data_dir: self.home.join(".isomux"),
-            temp_dirs: vec!["/tmp".into(), "/var/tmp".into()],
-        }
-    }
-}
-
-/// A started session and every event so far.
-struct Agent {
-    handle: SessionHandle,
-    events: Vec<NormalizedEvent>,
-    deadline: Instant,
-}
-
-impl Agent {
-    async fn start(dirs: &Dirs) -> Result<Self> {
-        let deadline = Instant::now() + PROBE_BUDGET;
-        let env = vec![
-            ("HOME".to_owned(), dirs.home.display().to_string()),
-            (
-                "CODEX_HOME".to_owned(),
-                dirs.codex_home.display().to_string(),
-            ),
-            (OpenAiServer::API_KEY_ENV.to_owned(), "sk-mock".to_owned()),
-        ];
-        let spec = SessionSpec {
-            agent_id: "ag_test".into(),
-            agent_name: "Ada".into(),
-            conversation_id: "cv_test".into(),
-            cwd: dirs.work.clone(),
-            model: "gpt-5.5".into(),
-            effort: Effort::Medium,
-            permission_mode: Default::default(),
-            system_prompt: "You are Ada, a test agent of the isomux office.".into(),
-            resume: None,
-            fork: None,
-            session_id: None,
-            data_dir: dirs.home.join(".isomux"),
-            env,
-        };
-        let backend = CodexBackend::with_bin(codex_bin()?);
-        let handle = tokio::time::timeout_at(deadline, backend.start(spec))
-            .await
-            .context("start timed out")?
-            .context("start failed")?;
-        Ok(Self {
-            handle,
-            events: Vec::new(),
-            deadline,
-        })
-    }
-
-    async fn send(&self, cmd: SessionCommand) -> Result<()> {
-        self.handle
-            .commands
-            .send(cmd)
-            .await
-            .map_err(|_| anyhow::anyhow!("the session task is gone"))
-    }
-
-    /// Reads one event (any error once the deadline passes or the stream ends).
-    async fn next(&mut self) -> Result<NormalizedEvent> {
-        let ev = match tokio::time::timeout_at(self.deadline, self.handle.events.recv()).await {
-            Err(_) => bail!("no turn end before the deadline"),
-            Ok(None) => bail!("the event stream ended"),
-            Ok(Some(ev)) => ev,
-        };
-        self.events.push(ev.clone());
-        if matches!(ev, NormalizedEvent::Exited { .. }) {
-            bail!("the CLI exited");
-        }
-        Ok(ev)
-    }
-
-    async fn close(&mut self) {
-        let _ = self.send(SessionCommand::Close).await;
-        self.deadline = Instant::now() + Duration::from_secs(8);
-        while let Ok(Some(ev)) =
-            tokio::time::timeout_at(self.deadline, self.handle.events.recv()).await
-        {
-            if matches!(ev, NormalizedEvent::Exited { .. }) {
-                break;
-            }
-        }
-    }
+/// The probe's working directory: a git repository with a `.env` and a `build/`.
+fn prepare(dirs: &CodexDirs) -> Result<()> {
+    dirs.git_init()?;
+    std::fs::write(dirs.work.join(".env"), format!("{SECRET}\n"))?;
+    std::fs::create_dir_all(dirs.work.join("build"))?;
+    std::fs::write(dirs.work.join("build/out.txt"), "artifact\n")?;
+    Ok(())
 }
 
 /// Runs `command` as the model's one shell call; declines any approval request.
@@ -243,23 +93,18 @@ async fn probe(command: &'static str) -> Result<Row> {
             .then(Reply::shell(command))
             .on_tool_result(Reply::text("Done.")),
     );
-    let dirs = Dirs::new(&server)?;
-    dirs.prepare()?;
+    let dirs = CodexDirs::new(&server, "coverage-")?;
+    prepare(&dirs)?;
     // What codex asks about: its shell wrapper around the model's command.
     let wrapped = format!("/bin/bash -lc '{command}'");
     let rules_deny = matches!(
         check_codex_exec(&json!(wrapped), &dirs.safety()),
         Verdict::Deny(_)
     );
-    let mut agent = Agent::start(&dirs).await?;
+    let spec = dirs.spec("You are Ada, a test agent of the isomux office.");
+    let mut agent = Session::start(&CodexDirs::backend()?, spec, PROBE_BUDGET).await?;
     let measured = async {
-        agent
-            .send(SessionCommand::Send(UserTurn {
-                lines: Vec::new(),
-                text: "run it".into(),
-                attachments: Vec::new(),
-            }))
-            .await?;
+        agent.user("run it").await?;
         let mut asked = false;
         loop {
             match agent.next().await? {
@@ -309,7 +154,7 @@ async fn probe(command: &'static str) -> Result<Row> {
         Ok(outcome)
     }
     .await;
-    agent.close().await;
+    let _ = agent.close().await;
     match measured {
         Ok(outcome) => Ok(Row {
             command,
@@ -359,10 +204,7 @@ async fn codex_safety_coverage_matches_the_measured_table() -> Result<()> {
          `safety_partial` capability in CodexBackend::describe()"
     );
     let any_gap = rows.iter().any(Row::gap);
-    let published = CodexBackend::with_bin(codex_bin()?)
-        .describe()
-        .capabilities
-        .safety_partial;
+    let published = CodexDirs::backend()?.describe().capabilities.safety_partial;
     assert_eq!(
         published, any_gap,
         "the published capability matches the measurement"

@@ -5,11 +5,10 @@
 //! the original gives the model A, B and C again. Plus the claude driver's recovery of a fork
 //! whose session was never saved.
 
-use isomux_agents::claude::ClaudeBackend;
 use isomux_core::backend::{
     Backend, ForkSpec, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec, UserTurn,
 };
-use isomux_protocol::Effort;
+use isomux_tests::backend_session::ClaudeDirs;
 use isomux_tests::claude_office::{office_env, start_office};
 use isomux_tests::codex_office::CodexOffice;
 use isomux_tests::model_server::{ModelServer, RecordedRequest, Reply, Script};
@@ -272,31 +271,17 @@ async fn close(mut h: SessionHandle) -> anyhow::Result<()> {
 /// forks again under that id instead of starting with no history.
 #[tokio::test]
 async fn a_claude_fork_that_was_never_saved_is_forked_again_under_its_id() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&home)?;
-    std::fs::create_dir_all(&work)?;
+    let dirs = ClaudeDirs::new()?;
     let server = isomux_tests::model_server::AnthropicServer::start(script());
-    let mut env = server.claude_env();
-    env.push(("HOME".into(), home.display().to_string()));
-    env.push(("DISABLE_AUTOUPDATER".into(), "1".into()));
+    let base = dirs.spec(&server, "claude-sonnet-4-5", "");
     let spec =
         |resume: Option<&str>, session_id: Option<&str>, fork: Option<ForkSpec>| SessionSpec {
-            agent_id: "ag_test".into(),
-            agent_name: "Ada".into(),
-            conversation_id: "cv_test".into(),
-            cwd: work.clone(),
-            model: "claude-sonnet-4-5".into(),
-            effort: Effort::Medium,
-            permission_mode: Default::default(),
-            system_prompt: String::new(),
             resume: resume.map(Into::into),
             fork,
             session_id: session_id.map(Into::into),
-            data_dir: home.join(".isomux"),
-            env: env.clone(),
+            ..base.clone()
         };
-    let backend = ClaudeBackend::with_bin(isomux_tests::process::cli_bin("claude")?);
+    let backend = ClaudeDirs::backend()?;
     const SOURCE: &str = "0b5f0f3e-3c41-4d2a-9b7e-6a1c2d3e4f50";
     const FORK: &str = "7d2e9c1a-5b3f-4e8d-a6c4-2f1e0d9c8b7a";
     let mut h = backend.start(spec(None, Some(SOURCE), None)).await?;
