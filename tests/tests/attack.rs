@@ -63,6 +63,10 @@ fn sample_body(op_id: &str, cwd: &str, lobby: &str) -> Option<Option<Value>> {
         | "list_tasks"
         | "get_task" => None,
         "create_task" => Some(json!({"title": "t"})),
+        "read_file" => Some(json!({"path": "a.png"})),
+        "edit_file" => Some(json!({"path": "a.rs"})),
+        "show_diff" => Some(json!({"dir": "."})),
+        "terminal_command" => Some(json!({"command": "ls"})),
         "update_task" => Some(json!({"title": "x"})),
         "spawn_agent" => Some(json!({"name": "Intruder", "backend": "demo", "cwd": cwd})),
         "update_agent" => Some(json!({"topic": "pwned"})),
@@ -515,6 +519,39 @@ async fn attack() -> anyhow::Result<()> {
                 );
             }
         }
+        // Paths taken in the body (file affordances): outside the agent's roots, refused.
+        if let Some(Value::Object(fields)) = sample_body(route.op_id, &cwd, &lobby).flatten() {
+            for key in fields
+                .keys()
+                .filter(|k| *k == "path" || *k == "dir" || k.ends_with("_path"))
+            {
+                for evil in [
+                    "../../../../../../etc/passwd",
+                    "/etc/passwd",
+                    "/root/.ssh/id_rsa",
+                ] {
+                    let mut body = fields.clone();
+                    body.insert(key.clone(), json!(evil));
+                    let (s, b, _) = inside
+                        .send(
+                            m,
+                            &path,
+                            &with(&owner_cookie, Some(&origin)),
+                            Some(Value::Object(body).to_string().into_bytes()),
+                        )
+                        .await?;
+                    let code = b["error"]["code"].as_str().unwrap_or("").to_owned();
+                    let refused = matches!(s, 400 | 403 | 404) && !code.is_empty();
+                    // Refused with any of these statuses is right; anything else is reported.
+                    let shown = if refused { Value::Null } else { b.clone() };
+                    expect(
+                        what(&format!("{key} = {evil} in the body")),
+                        (if refused { 0 } else { s }, &shown),
+                        (0, ""),
+                    );
+                }
+            }
+        }
         for name in path_params(route.path) {
             let p = fill(route, &demo, &lobby).replacen(
                 &match name {
@@ -843,5 +880,46 @@ async fn attack() -> anyhow::Result<()> {
         );
     }
     running.stop().await?;
+    Ok(())
+}
+
+/// HTML carries the security headers: the app shell and the invite page (a token page, so
+/// also `no-referrer` and `no-store`), and every answer `nosniff`.
+#[tokio::test]
+async fn html_and_token_pages_carry_security_headers() -> anyhow::Result<()> {
+    let office = isomux_tests::TestOffice::start().await?;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for path in ["/", "/some/deep/link"] {
+        let shell = reqwest::get(format!("{}{path}", office.url())).await?;
+        assert_eq!(shell.status(), 200);
+        let csp = header(&shell, "content-security-policy");
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(
+                csp.contains(directive),
+                "{path}: {directive} missing in {csp:?}"
+            );
+        }
+        assert_eq!(header(&shell, "x-content-type-options"), "nosniff");
+    }
+    let page = reqwest::get(office.running.owner_link.clone().unwrap()).await?;
+    assert_eq!(header(&page, "referrer-policy"), "no-referrer");
+    assert_eq!(header(&page, "cache-control"), "no-store");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    let csp = header(&page, "content-security-policy");
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    let api = reqwest::get(format!("{}/api/me", office.url())).await?;
+    assert_eq!(api.status(), 401);
+    assert_eq!(header(&api, "x-content-type-options"), "nosniff");
+    office.running.stop().await?;
     Ok(())
 }

@@ -66,6 +66,17 @@ async fn invites_devices_sessions_and_roles() -> anyhow::Result<()> {
     // The member sees only their own devices; the owner sees everyone's.
     let mine = member.get("/api/sessions").await?.ok()?;
     assert_eq!(mine["sessions"].as_array().unwrap().len(), 2);
+    let current: Vec<bool> = mine["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["current"] == true)
+        .collect();
+    assert_eq!(
+        current,
+        [false, true],
+        "newest first; the laptop asked: {mine}"
+    );
     let all = owner.get("/api/sessions").await?.ok()?;
     assert_eq!(all["sessions"].as_array().unwrap().len(), 3);
     let owner_prefix = all["sessions"]

@@ -398,6 +398,52 @@ mod tests {
     }
 
     #[test]
+    fn sessions_roll_for_30_days_up_to_a_year() {
+        let a = AuthStore::open_in_memory().unwrap();
+        let (t, _) = a.mint_invite(Role::Owner, None).unwrap();
+        let (session, s) = a.accept(&t, None, None).unwrap();
+        let expiry = || -> i64 {
+            a.conn()
+                .query_row(
+                    "SELECT expires_at FROM auth_sessions WHERE hash = ?1",
+                    [&s.hash],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let now = crate::time::now_ms();
+        assert!((expiry() - (now + SESSION_ROLLING_MS)).abs() < 60_000);
+        // Used again after 20 days: the expiry moves to 30 days from now.
+        let day = 24 * 3600 * 1000;
+        a.conn()
+            .execute(
+                "UPDATE auth_sessions SET created_at = ?2, last_seen = ?2, expires_at = ?3
+                 WHERE hash = ?1",
+                params![s.hash, now - 20 * day, now + 10 * day],
+            )
+            .unwrap();
+        assert!(a.session(&session).unwrap().is_some());
+        assert!((expiry() - (now + SESSION_ROLLING_MS)).abs() < 60_000);
+        // Near the one-year cap, rolling stops at the cap.
+        a.conn()
+            .execute(
+                "UPDATE auth_sessions SET created_at = ?2, last_seen = ?3 WHERE hash = ?1",
+                params![s.hash, now - 360 * day, now - 2 * day],
+            )
+            .unwrap();
+        assert!(a.session(&session).unwrap().is_some());
+        assert!((expiry() - (now - 360 * day + SESSION_CAP_MS)).abs() < 60_000);
+        // Past its expiry, a session is gone.
+        a.conn()
+            .execute(
+                "UPDATE auth_sessions SET expires_at = ?2 WHERE hash = ?1",
+                params![s.hash, now - 1],
+            )
+            .unwrap();
+        assert!(a.session(&session).unwrap().is_none());
+    }
+
+    #[test]
     fn ensure_owner_is_idempotent() {
         let a = AuthStore::open_in_memory().unwrap();
         let m = a.ensure_owner("Desk").unwrap();

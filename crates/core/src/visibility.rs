@@ -131,3 +131,77 @@ impl Visibility {
         keep.then_some(Cow::Borrowed(msg))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isomux_protocol::{Agent, AgentState, Look, Usage};
+    use serde_json::json;
+
+    fn agent(id: &str, room: &str) -> Box<Agent> {
+        Box::new(
+            serde_json::from_value(json!({
+                "id": id, "name": id, "room_id": room, "desk": 1,
+                "look": serde_json::to_value(Look::default()).unwrap(),
+                "cwd": "/", "backend": "demo", "model": "m", "permission_mode": "default",
+                "effort": "medium", "prompt": "", "state": "idle", "conversation_id": "cv_1",
+                "queue": [], "pending_approvals": [],
+                "usage": serde_json::to_value(Usage::default()).unwrap(), "created_at": 0
+            }))
+            .unwrap(),
+        )
+    }
+
+    fn state_of(id: &str) -> ServerMessage {
+        ServerMessage::AgentState {
+            agent_id: AgentId(id.into()),
+            state: AgentState::Thinking,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn restricted_views_see_only_their_rooms_and_moves_become_adds_and_removes() {
+        let mut v = Visibility::new(Some(vec![RoomId("rm_a".into())]));
+        assert!(!v.is_unrestricted());
+        let added = |a| ServerMessage::AgentAdded { agent: a };
+        assert!(v.filter_event(&added(agent("ag_1", "rm_a"))).is_some());
+        assert!(v.filter_event(&added(agent("ag_2", "rm_b"))).is_none());
+        assert!(v.filter_event(&state_of("ag_1")).is_some());
+        assert!(v.filter_event(&state_of("ag_2")).is_none());
+        assert!(
+            v.filter_event(&state_of("ag_unknown")).is_none(),
+            "unknown: hidden"
+        );
+        // ag_2 moves into a visible room: it is added; ag_1 moves out: it is removed.
+        let in_move = ServerMessage::AgentUpdated {
+            agent: agent("ag_2", "rm_a"),
+        };
+        let moved = v.filter_event(&in_move).unwrap();
+        assert!(matches!(moved.as_ref(), ServerMessage::AgentAdded { .. }));
+        let out_move = ServerMessage::AgentUpdated {
+            agent: agent("ag_1", "rm_b"),
+        };
+        let gone = v.filter_event(&out_move).unwrap();
+        assert!(
+            matches!(gone.as_ref(), ServerMessage::AgentRemoved { agent_id } if agent_id.as_str() == "ag_1")
+        );
+        assert!(v.filter_event(&state_of("ag_1")).is_none());
+        assert!(v.filter_event(&state_of("ag_2")).is_some());
+        assert!(
+            v.filter_event(&ServerMessage::RoomRemoved {
+                room_id: RoomId("rm_b".into())
+            })
+            .is_none()
+        );
+        assert!(v.same_rooms(&Some(vec![RoomId("rm_a".into())])));
+        assert!(!v.same_rooms(&None));
+    }
+
+    #[test]
+    fn unrestricted_views_pass_everything_borrowed() {
+        let mut v = Visibility::new(None);
+        let ev = state_of("ag_x");
+        assert!(matches!(v.filter_event(&ev), Some(Cow::Borrowed(_))));
+    }
+}

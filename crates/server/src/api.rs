@@ -109,8 +109,28 @@ async fn run(state: &AppState, route: &'static Route, req: Request) -> Result<Va
         })?;
     let op = build_op(route, &parts.method, parts.uri.query(), &params.0, &bytes)?;
     let out = state.office.call(authed.caller, op).await?;
-    serde_json::to_value(out)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("could not encode reply: {e}")))
+    let mut v = serde_json::to_value(out)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("could not encode reply: {e}")))?;
+    if route.op_id == "list_auth_sessions" {
+        mark_current_session(state, &parts.headers, &mut v);
+    }
+    Ok(v)
+}
+
+/// Marks the session the request came with (`current: true`) in a session list.
+fn mark_current_session(state: &AppState, headers: &axum::http::HeaderMap, v: &mut Value) {
+    let Some(token) = crate::auth::read_cookie(headers, crate::auth::cookie_name(state)) else {
+        return;
+    };
+    let hash = isomux_core::auth::hash_token(token);
+    let mine = isomux_core::auth::prefix(&hash);
+    if let Some(list) = v.get_mut("sessions").and_then(Value::as_array_mut) {
+        for s in list {
+            if s["prefix"] == mine {
+                s["current"] = Value::Bool(true);
+            }
+        }
+    }
 }
 
 /// Merges the JSON body, the query string and the path parameters into one `Op`.
