@@ -6,20 +6,122 @@
 //! the exit of the spawned process kills what is left of its group; the end is reported as
 //! `Exited` with the exit code and the stderr tail. A backend keeps only its protocol: the
 //! command line, the handshake and what a line or a command means.
+//!
+//! [`CliBackend`] is the `Backend` around any [`Cli`]: finding the executable (an explicit path,
+//! `$ISOMUX_<NAME>_BIN`, `PATH`), reporting it (or how to install it) in `describe`, and
+//! refusing to start without it.
 
 use crate::spawn::{GroupGuard, SpawnedChild, StderrTail, spawn_child};
 use isomux_core::backend::{
-    BackendError, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec,
+    Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
+    SessionSpec, StartFuture,
 };
 use isomux_core::safety::SafetyContext;
 use std::ffi::OsString;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+/// One agent CLI, for [`CliBackend`]: where to find it, what it offers, how a session starts.
+pub trait Cli: 'static {
+    /// The program looked up on `PATH` (`claude`).
+    const PROGRAM: &'static str;
+    /// The variable that names the executable (`ISOMUX_CLAUDE_BIN`).
+    const ENV_VAR: &'static str;
+    /// Its name in the backend's detail line (`Claude Code`).
+    const NAME: &'static str;
+    /// How to install the pinned CLI: the detail of a backend that is not usable.
+    const INSTALL_HINT: &'static str;
+
+    /// What the driver offers; `usable` and `detail` are filled in by [`CliBackend`].
+    fn description() -> BackendDescription;
+
+    /// Starts (or resumes, or forks) a session of the executable `bin`.
+    fn start(
+        bin: PathBuf,
+        spec: SessionSpec,
+    ) -> impl Future<Output = Result<SessionHandle, BackendError>> + Send + 'static;
+}
+
+/// The office's `Backend` for the CLI `C`. `bin` overrides the lookup (`$C::ENV_VAR`, then
+/// `PATH`).
+pub struct CliBackend<C> {
+    pub bin: Option<PathBuf>,
+    cli: PhantomData<fn() -> C>,
+}
+
+impl<C: Cli> CliBackend<C> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A backend that runs exactly this executable.
+    pub fn with_bin(bin: impl Into<PathBuf>) -> Self {
+        Self {
+            bin: Some(bin.into()),
+            cli: PhantomData,
+        }
+    }
+
+    /// The executable to run, if one is found.
+    pub fn find_bin(&self) -> Option<PathBuf> {
+        crate::spawn::find_program(self.bin.as_deref(), C::ENV_VAR, C::PROGRAM)
+    }
+}
+
+impl<C> Default for CliBackend<C> {
+    fn default() -> Self {
+        Self {
+            bin: None,
+            cli: PhantomData,
+        }
+    }
+}
+
+impl<C> Clone for CliBackend<C> {
+    fn clone(&self) -> Self {
+        Self {
+            bin: self.bin.clone(),
+            cli: PhantomData,
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for CliBackend<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CliBackend")
+            .field("cli", &std::any::type_name::<C>())
+            .field("bin", &self.bin)
+            .finish()
+    }
+}
+
+impl<C: Cli> Backend for CliBackend<C> {
+    fn describe(&self) -> BackendDescription {
+        let bin = self.find_bin();
+        BackendDescription {
+            usable: bin.is_some(),
+            detail: Some(bin.map_or_else(
+                || C::INSTALL_HINT.to_owned(),
+                |b| format!("{} at {}", C::NAME, b.display()),
+            )),
+            ..C::description()
+        }
+    }
+
+    fn start(&self, spec: SessionSpec) -> StartFuture {
+        let bin = self.find_bin();
+        Box::pin(async move {
+            let bin = bin.ok_or_else(|| BackendError::NotInstalled(C::INSTALL_HINT.to_owned()))?;
+            C::start(bin, spec).await
+        })
+    }
+}
 
 /// How long a closed session may take to exit before its group is killed.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);

@@ -6,15 +6,16 @@
 
 use super::normalize::{ControlKind, ControlRequestIn, Normalizer, Output};
 use super::stdin;
-use crate::driver::{Driver, Protocol, Stdin, safety_context};
+use crate::driver::{Cli, CliBackend, Driver, Protocol, Stdin, safety_context};
 use isomux_core::backend::{
-    Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
-    SessionSpec, StartFuture, UserTurn,
+    BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec,
+    UserTurn,
 };
 use isomux_core::safety::{SafetyContext, Verdict, check_claude_tool};
 use isomux_protocol::{BackendKind, Capabilities, Effort};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
@@ -27,40 +28,24 @@ const SDK_VERSION: &str = "0.3.197";
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 const HOOK_ID: &str = "isomux_pre_tool_use";
 
-/// The Claude Code backend. `bin` overrides the lookup (`$ISOMUX_CLAUDE_BIN`, then `PATH`).
-#[derive(Debug, Clone, Default)]
-pub struct ClaudeBackend {
-    pub bin: Option<PathBuf>,
-}
+/// The Claude Code backend.
+pub type ClaudeBackend = CliBackend<Claude>;
 
-impl ClaudeBackend {
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// Claude Code 2.1.197 in stream-json mode, for [`CliBackend`].
+#[derive(Debug)]
+pub enum Claude {}
 
-    /// A backend that runs exactly this executable.
-    pub fn with_bin(bin: impl Into<PathBuf>) -> Self {
-        Self {
-            bin: Some(bin.into()),
-        }
-    }
+impl Cli for Claude {
+    const PROGRAM: &'static str = "claude";
+    const ENV_VAR: &'static str = "ISOMUX_CLAUDE_BIN";
+    const NAME: &'static str = "Claude Code";
+    const INSTALL_HINT: &'static str = INSTALL_HINT;
 
-    /// The executable to run, if one is found.
-    pub fn find_bin(&self) -> Option<PathBuf> {
-        crate::spawn::find_program(self.bin.as_deref(), "ISOMUX_CLAUDE_BIN", "claude")
-    }
-}
-
-impl Backend for ClaudeBackend {
-    fn describe(&self) -> BackendDescription {
-        let bin = self.find_bin();
+    fn description() -> BackendDescription {
         BackendDescription {
             kind: BackendKind::Claude,
-            usable: bin.is_some(),
-            detail: Some(bin.map_or_else(
-                || INSTALL_HINT.to_owned(),
-                |b| format!("Claude Code at {}", b.display()),
-            )),
+            usable: false,
+            detail: None,
             // Only what this driver does today: no skills/MCP wiring yet. Forks at a message
             // (`--fork-session --resume-session-at`) are verified against 2.1.197 by
             // tests/tests/fork.rs.
@@ -84,12 +69,11 @@ impl Backend for ClaudeBackend {
         }
     }
 
-    fn start(&self, spec: SessionSpec) -> StartFuture {
-        let bin = self.find_bin();
-        Box::pin(async move {
-            let bin = bin.ok_or_else(|| BackendError::NotInstalled(INSTALL_HINT.to_owned()))?;
-            start(bin, spec).await
-        })
+    fn start(
+        bin: PathBuf,
+        spec: SessionSpec,
+    ) -> impl Future<Output = Result<SessionHandle, BackendError>> + Send + 'static {
+        start(bin, spec)
     }
 }
 
@@ -553,6 +537,7 @@ fn turn_message(turn: &UserTurn) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use isomux_core::backend::Backend;
 
     #[test]
     fn session_ids_are_uuid_v4() {

@@ -20,15 +20,15 @@
 use super::normalize::{ApprovalKind, ApprovalRequestIn, Expect, Normalizer, Output};
 use super::rpc::{self, ClientInfo, Decision, RequestIds, ThreadParams, UserInput};
 use super::types::{RequestId, RpcError};
-use crate::driver::{Driver, Protocol, Stdin, safety_context};
+use crate::driver::{Cli, CliBackend, Driver, Protocol, Stdin, safety_context};
 use isomux_core::backend::{
-    Backend, BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle,
-    SessionSpec, StartFuture,
+    BackendDescription, BackendError, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec,
 };
 use isomux_core::safety::{SafetyContext, Verdict, check_codex_exec, check_codex_patch};
 use isomux_protocol::{BackendKind, Capabilities};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
@@ -46,40 +46,24 @@ const METHOD_NOT_FOUND: i64 = -32601;
 const MODELS: &[&str] = &["gpt-5.5", "gpt-5.5-codex", "gpt-5.4", "gpt-5.4-mini"];
 const DEFAULT_MODEL: &str = "gpt-5.5";
 
-/// The Codex backend. `bin` overrides the lookup (`$ISOMUX_CODEX_BIN`, then `PATH`).
-#[derive(Debug, Clone, Default)]
-pub struct CodexBackend {
-    pub bin: Option<PathBuf>,
-}
+/// The Codex backend.
+pub type CodexBackend = CliBackend<Codex>;
 
-impl CodexBackend {
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// `codex app-server` 0.169.0, for [`CliBackend`].
+#[derive(Debug)]
+pub enum Codex {}
 
-    /// A backend that runs exactly this executable.
-    pub fn with_bin(bin: impl Into<PathBuf>) -> Self {
-        Self {
-            bin: Some(bin.into()),
-        }
-    }
+impl Cli for Codex {
+    const PROGRAM: &'static str = "codex";
+    const ENV_VAR: &'static str = "ISOMUX_CODEX_BIN";
+    const NAME: &'static str = "Codex";
+    const INSTALL_HINT: &'static str = INSTALL_HINT;
 
-    /// The executable to run, if one is found.
-    pub fn find_bin(&self) -> Option<PathBuf> {
-        crate::spawn::find_program(self.bin.as_deref(), "ISOMUX_CODEX_BIN", "codex")
-    }
-}
-
-impl Backend for CodexBackend {
-    fn describe(&self) -> BackendDescription {
-        let bin = self.find_bin();
+    fn description() -> BackendDescription {
         BackendDescription {
             kind: BackendKind::Codex,
-            usable: bin.is_some(),
-            detail: Some(bin.map_or_else(
-                || INSTALL_HINT.to_owned(),
-                |b| format!("Codex at {}", b.display()),
-            )),
+            usable: false,
+            detail: None,
             // Only what this driver does today: no skills/MCP wiring yet. Forks at a message
             // (`thread/fork` with `lastTurnId`) are verified against 0.169.0 by
             // tests/tests/fork.rs.
@@ -105,12 +89,11 @@ impl Backend for CodexBackend {
         }
     }
 
-    fn start(&self, spec: SessionSpec) -> StartFuture {
-        let bin = self.find_bin();
-        Box::pin(async move {
-            let bin = bin.ok_or_else(|| BackendError::NotInstalled(INSTALL_HINT.to_owned()))?;
-            start(bin, spec).await
-        })
+    fn start(
+        bin: PathBuf,
+        spec: SessionSpec,
+    ) -> impl Future<Output = Result<SessionHandle, BackendError>> + Send + 'static {
+        start(bin, spec)
     }
 }
 
@@ -519,6 +502,7 @@ impl Protocol for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use isomux_core::backend::Backend;
     use isomux_protocol::Effort;
 
     fn spec() -> SessionSpec {
