@@ -3,21 +3,15 @@
 //! tool call approved over REST by a second connection, a destructive command denied by the
 //! safety rules, and a restart after which the same backend session continues.
 
-use isomux_tests::claude_office::{office_env, start_office};
-use isomux_tests::model_server::{AnthropicServer, Reply, Script};
+use isomux_tests::claude_office::ClaudeOffice;
+use isomux_tests::is;
+use isomux_tests::model_server::{Reply, Script};
 use isomux_tests::process::children_matching;
-use isomux_tests::{Client, is};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(work.join("important"))?;
-    let server = AnthropicServer::start(
+    let office = ClaudeOffice::new(
         Script::new()
             .then(Reply::text("Hello from the scripted model."))
             .then(Reply::shell("touch marker_ok"))
@@ -25,11 +19,12 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
             .then(Reply::shell("git reset --hard && touch executed_marker"))
             .then(Reply::text("The office refused that."))
             .otherwise(Reply::text("Welcome back.")),
-    );
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    )?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    std::fs::create_dir_all(work.join("important"))?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let state = c.get("/api/state").await?.ok()?;
     let claude = state["backends"]
         .as_array()
@@ -149,7 +144,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     running.stop().await?;
 
     // 4. Restart: the next message continues the same Claude session.
-    let running = start_office(&home).await?;
+    let running = office.start().await?;
     let mut c2 = c.clone();
     c2.base = running.url.clone();
     c2.origin = Some(running.url.clone());
@@ -176,17 +171,11 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
 
 #[tokio::test]
 async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server = AnthropicServer::start(Script::new().otherwise(Reply::text("Done.")));
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    let office = ClaudeOffice::new(Script::new().otherwise(Reply::text("Done.")))?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let demo = c.agent_id("Demo").await?;
     let ada = c
         .post(
@@ -259,24 +248,18 @@ async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<
 
 #[tokio::test]
 async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server = AnthropicServer::start(
+    let office = ClaudeOffice::new(
         Script::new()
             .then(Reply::slow(
                 "one two three four five six seven eight nine ten eleven twelve thirteen",
                 std::time::Duration::from_millis(300),
             ))
             .otherwise(Reply::text("Recovered after the restart.")),
-    );
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    )?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let ada = c
         .post(
             "/api/agents",
@@ -354,11 +337,7 @@ async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyho
 
 #[tokio::test]
 async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    std::fs::create_dir_all(&cli_home)?;
-    let server = AnthropicServer::start(
+    let office = ClaudeOffice::new(
         Script::new()
             .on(
                 "SLOW",
@@ -368,15 +347,12 @@ async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Res
                 ),
             )
             .otherwise(Reply::Echo),
-    );
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    )?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let mut ids = Vec::new();
     for name in ["Ann", "Ben", "Cy", "Di"] {
-        let work = dir.path().join(name);
-        std::fs::create_dir_all(&work)?;
+        let work = office.work(name)?;
         let a = c
             .post(
                 "/api/agents",
@@ -447,23 +423,17 @@ async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Res
 
 #[tokio::test]
 async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
     // The same tool call before and after the restart (the replayed turn asks again).
-    let server = AnthropicServer::start(
+    let office = ClaudeOffice::new(
         Script::new()
             .then(Reply::shell("touch survived_marker"))
             .then(Reply::shell("touch survived_marker"))
             .on_tool_result(Reply::text("Marker made.")),
-    );
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    )?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let ada = c
         .post(
             "/api/agents",
@@ -546,17 +516,11 @@ async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server = AnthropicServer::start(Script::new().otherwise(Reply::Echo));
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    let office = ClaudeOffice::new(Script::new().otherwise(Reply::Echo))?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let ada = c
         .post(
             "/api/agents",
@@ -615,23 +579,16 @@ async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result
 
 #[tokio::test]
 async fn tokens_and_secret_env_values_never_reach_the_log() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server = AnthropicServer::start(
+    let office = ClaudeOffice::new(
         Script::new()
             .then(Reply::shell(
                 "env | grep -E 'ISOMUX_AGENT_TOKEN|MY_SERVICE_TOKEN'",
             ))
             .on_tool_result(Reply::text("Printed the environment.")),
-    );
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    )?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     // A secret-looking variable in the office layer.
     let mut office = c.get("/api/office/settings").await?.ok()?["office"].clone();
     office["env"]["MY_SERVICE_TOKEN"] = json!("supersecretvalue123");

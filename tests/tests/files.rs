@@ -4,9 +4,9 @@
 //! in the model request) and the real `codex` (an `input_image` data URL; other files as a
 //! note with their path).
 
-use isomux_tests::claude_office::{office_env, start_office};
+use isomux_tests::claude_office::ClaudeOffice;
 use isomux_tests::codex_office::CodexOffice;
-use isomux_tests::model_server::{AnthropicServer, LastInput, Reply as ModelReply, Script};
+use isomux_tests::model_server::{LastInput, Reply as ModelReply, Script};
 use isomux_tests::{Client, Reply, TestOffice, is};
 use serde_json::{Value, json};
 
@@ -270,18 +270,11 @@ async fn uploads_are_deduplicated_served_safely_and_reach_the_demo() -> anyhow::
 
 #[tokio::test]
 async fn claude_receives_image_and_document_blocks() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let home = dir.path().join("home");
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server =
-        AnthropicServer::start(Script::new().otherwise(ModelReply::text("A dot and a page.")));
-    let running = start_office(&home).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    let office = ClaudeOffice::new(Script::new().otherwise(ModelReply::text("A dot and a page.")))?;
+    let server = &office.server;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let agent = c
         .post(
             "/api/agents",

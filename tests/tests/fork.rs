@@ -9,7 +9,7 @@ use isomux_core::backend::{
     Backend, ForkSpec, NormalizedEvent, SessionCommand, SessionHandle, SessionSpec, UserTurn,
 };
 use isomux_tests::backend_session::ClaudeDirs;
-use isomux_tests::claude_office::{office_env, start_office};
+use isomux_tests::claude_office::ClaudeOffice;
 use isomux_tests::codex_office::CodexOffice;
 use isomux_tests::model_server::{ModelServer, RecordedRequest, Reply, Script};
 use isomux_tests::{Client, Ws, is};
@@ -178,16 +178,10 @@ async fn edit_fork_and_resume(c: &Client, server: &ModelServer, agent: &str) -> 
 
 #[tokio::test]
 async fn claude_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let cli_home = dir.path().join("cli-home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&cli_home)?;
-    std::fs::create_dir_all(&work)?;
-    let server = isomux_tests::model_server::AnthropicServer::start(script());
-    let running = start_office(&dir.path().join("home")).await?;
-    let link = running.owner_link.clone().expect("owner link");
-    let c = Client::accept(&running.url, &link, "Nil").await?;
-    office_env(&c, &server, &cli_home).await?;
+    let office = ClaudeOffice::new(script())?;
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
     let state = c.get("/api/state").await?.ok()?;
     let claude = state["backends"]
         .as_array()
@@ -206,7 +200,7 @@ async fn claude_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Resu
         .await?
         .ok()?;
     let id = agent["agent"]["id"].as_str().unwrap().to_owned();
-    edit_fork_and_resume(&c, &server, &id).await?;
+    edit_fork_and_resume(&c, &office.server, &id).await?;
     running.stop().await?;
     Ok(())
 }
