@@ -399,6 +399,17 @@ fn render_entry(out: &mut String, agent: &str, body: &EntryBody) {
         }
         EntryBody::System { text } => out.push_str(&format!("_Office: {text}_\n")),
         EntryBody::TurnEnd { .. } => out.push_str("---\n"),
+        EntryBody::File { path, by, .. } => out.push_str(&format!("_{by} showed {path}_\n")),
+        EntryBody::Diff { dir, files, by, .. } => out.push_str(&format!(
+            "_{by} showed the diff of {dir} ({} files)_\n",
+            files.len()
+        )),
+        EntryBody::EditFile { path, by } => {
+            out.push_str(&format!("_{by} offered {path} in the editor_\n"));
+        }
+        EntryBody::TerminalCommand { command, by } => {
+            out.push_str(&format!("_{by} offered a command:_ `{command}`\n"));
+        }
     }
 }
 

@@ -130,6 +130,18 @@ pub(crate) enum Request {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// May `caller` post a card to `agent_id`, and what does it need (`affordances`).
+    CardContext {
+        caller: Caller,
+        agent_id: AgentId,
+        reply: oneshot::Sender<Result<crate::affordances::CardContext>>,
+    },
+    /// Store and broadcast a card built off the actor.
+    PostCard {
+        agent_id: AgentId,
+        body: isomux_protocol::EntryBody,
+        reply: oneshot::Sender<Result<isomux_protocol::Entry>>,
+    },
 }
 
 /// A cheap, cloneable handle to the Office actor.
@@ -190,6 +202,10 @@ impl OfficeHandle {
 
     /// Applies one op as `caller`.
     pub async fn call(&self, caller: Caller, op: Op) -> Result<OpOutput> {
+        // Cards read files or run git: that work happens here, never on the actor.
+        if crate::affordances::is_card_op(&caller, &op) {
+            return crate::affordances::call(self, caller, op).await;
+        }
         self.request(|reply| Request::Call { caller, op, reply })
             .await?
     }
@@ -233,6 +249,32 @@ impl OfficeHandle {
             .await
             .ok()
             .flatten()
+    }
+
+    pub(crate) async fn card_context(
+        &self,
+        caller: Caller,
+        agent_id: AgentId,
+    ) -> Result<crate::affordances::CardContext> {
+        self.request(|reply| Request::CardContext {
+            caller,
+            agent_id,
+            reply,
+        })
+        .await?
+    }
+
+    pub(crate) async fn post_card(
+        &self,
+        agent_id: AgentId,
+        body: isomux_protocol::EntryBody,
+    ) -> Result<isomux_protocol::Entry> {
+        self.request(|reply| Request::PostCard {
+            agent_id,
+            body,
+            reply,
+        })
+        .await?
     }
 
     /// A handle that does not keep the office alive (for the office's own helper tasks,

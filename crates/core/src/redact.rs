@@ -110,6 +110,13 @@ pub fn body(mut b: EntryBody, secrets: &[String]) -> EntryBody {
             }
         }
         EntryBody::TurnEnd { .. } => {}
+        EntryBody::TerminalCommand { command, .. } => string(command, secrets),
+        EntryBody::Diff { files, .. } => files
+            .iter_mut()
+            .flat_map(|f| &mut f.hunks)
+            .flat_map(|h| &mut h.lines)
+            .for_each(|l| string(&mut l.text, secrets)),
+        EntryBody::File { .. } | EntryBody::EditFile { .. } => {}
     }
     b
 }

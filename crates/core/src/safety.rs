@@ -208,6 +208,12 @@ pub fn check(call: &ToolCall<'_>, ctx: &SafetyContext) -> Verdict {
     out.into_verdict()
 }
 
+/// Is this absolute path a secret file (keys, credentials, `.env`…) by the secret-file rule?
+/// Used by the chat affordances (`read-file`, `diff`), which must not show one either.
+pub fn is_secret_path(path: &str, home: &str) -> bool {
+    secrets::is_secret_path(path, home)
+}
+
 /// Checks a Claude tool call as it arrives in a PreToolUse hook (`tool_name`, `tool_input`).
 /// Maps `Bash`, `Read`, `Write`, `Edit`, `MultiEdit`, `NotebookEdit`, `Grep` and `Glob`; any
 /// other tool (MCP tools, `WebFetch`, …) is allowed.

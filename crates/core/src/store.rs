@@ -573,6 +573,10 @@ fn entry_kind(body: &EntryBody) -> &'static str {
         EntryBody::Error { .. } => "error",
         EntryBody::System { .. } => "system",
         EntryBody::TurnEnd { .. } => "turn_end",
+        EntryBody::File { .. } => "file",
+        EntryBody::Diff { .. } => "diff",
+        EntryBody::EditFile { .. } => "edit_file",
+        EntryBody::TerminalCommand { .. } => "terminal_command",
     }
 }
 

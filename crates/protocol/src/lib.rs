@@ -4,6 +4,7 @@
 //! This crate knows nothing of tokio, axum, rusqlite or tauri: serde only, so the UI can use it
 //! from wasm32. Domain types live in `isomux-core` and are converted to these at one place.
 
+pub mod cards;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod model;
 pub mod op;
 pub mod routes;
 
+pub use cards::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use event::{ClientMessage, FullState, ServerMessage};
 pub use ids::*;

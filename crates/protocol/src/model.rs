@@ -302,6 +302,32 @@ pub enum EntryBody {
     System { text: String },
     /// End of a turn with its usage.
     TurnEnd { usage: Usage },
+    /// A file shown with `read-file`: copied into the agent's files (served at
+    /// `GET /api/agents/{agent_id}/files/{name}`); an image renders inline, anything else is a
+    /// download chip.
+    File {
+        /// The canonical path it was read from.
+        path: String,
+        /// Stored name (`<sha256>.<ext>`).
+        name: String,
+        mime: String,
+        size: u64,
+        image: bool,
+        /// Who showed it (agent or human name).
+        by: String,
+    },
+    /// Uncommitted changes of `dir` (tracked and untracked) as a side-by-side diff card.
+    Diff {
+        dir: String,
+        files: Vec<crate::cards::DiffFile>,
+        /// Files or lines were left out to respect the size caps.
+        truncated: bool,
+        by: String,
+    },
+    /// An "Open in editor" card for a file.
+    EditFile { path: String, by: String },
+    /// A "Copy to terminal" card for a command.
+    TerminalCommand { command: String, by: String },
 }
 
 /// One labelled line of a coalesced user turn.

@@ -183,6 +183,22 @@ pub enum Op {
     ClaimTask { task_id: TaskId },
     /// Mark a task done (409 if it already is).
     CompleteTask { task_id: TaskId },
+    /// Show a file in the agent's chat (an agent on its own id, or a human): an image inline,
+    /// anything else as a download chip. `path` is absolute or relative to the agent's cwd and
+    /// must resolve (symlinks followed) inside the cwd, the agent's uploads or an allowed root.
+    /// Answers [`responses::CardPosted`].
+    ReadFile { agent_id: AgentId, path: String },
+    /// Show the uncommitted changes (untracked files included) of `dir` (default: the cwd) as a
+    /// diff card.
+    ShowDiff {
+        agent_id: AgentId,
+        #[serde(default)]
+        dir: Option<String>,
+    },
+    /// Offer an "Open in editor" card for a file (confined like `read_file`).
+    EditFile { agent_id: AgentId, path: String },
+    /// Offer a "Copy to terminal" card for a command.
+    TerminalCommand { agent_id: AgentId, command: String },
 }
 
 /// `POST /api/tasks`.
@@ -334,6 +350,10 @@ impl Op {
             Op::DeleteTask { .. } => "delete_task",
             Op::ClaimTask { .. } => "claim_task",
             Op::CompleteTask { .. } => "complete_task",
+            Op::ReadFile { .. } => "read_file",
+            Op::ShowDiff { .. } => "show_diff",
+            Op::EditFile { .. } => "edit_file",
+            Op::TerminalCommand { .. } => "terminal_command",
         }
     }
 }
@@ -501,6 +521,12 @@ pub mod responses {
         pub tasks: Vec<Task>,
     }
 
+    /// `{"entry": …}`: the card an affordance dropped into the chat.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct CardPosted {
+        pub entry: Entry,
+    }
+
     /// Whatever an op answers; serialized as the inner body (no tag). Callers know which
     /// body their op returns and decode it with the matching type.
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -527,6 +553,7 @@ pub mod responses {
         ApiTokenCreated(Box<ApiTokenCreated>),
         Task(Box<TaskBody>),
         Tasks(TasksBody),
+        CardPosted(Box<CardPosted>),
         Done(Done),
     }
 

@@ -149,6 +149,15 @@ pub const ROUTES: &[Route] = &[
     r("delete_task", Delete, "/api/tasks/{task_id}", Any),
     r("claim_task", Post, "/api/tasks/{task_id}/claim", Any),
     r("complete_task", Post, "/api/tasks/{task_id}/done", Any),
+    r("read_file", Post, "/api/agents/{agent_id}/read-file", Any),
+    r("show_diff", Post, "/api/agents/{agent_id}/diff", Any),
+    r("edit_file", Post, "/api/agents/{agent_id}/edit-file", Any),
+    r(
+        "terminal_command",
+        Post,
+        "/api/agents/{agent_id}/terminal-command",
+        Any,
+    ),
 ];
 
 /// The row for an op id.
@@ -215,6 +224,9 @@ mod tests {
             ("create_invite", json!({"role":"member"})),
             ("create_api_token", json!({"name":"ci"})),
             ("create_task", json!({"title":"t"})),
+            ("read_file", json!({"path":"a.png"})),
+            ("edit_file", json!({"path":"a.rs"})),
+            ("terminal_command", json!({"command":"ls"})),
         ];
         for r in ROUTES {
             let mut obj = serde_json::Map::new();

@@ -427,6 +427,12 @@ fn render_entry(e: &Entry, agent: &AgentId, on_resize: RwSignal<u64>) -> AnyView
         }
         .into_any(),
         EntryBody::TurnEnd { .. } => ().into_any(),
+        // Affordance cards (read-file, diff, edit-file, terminal-command): placeholder until
+        // the chat renders them (shapes in isomux_protocol::EntryBody and `cards`).
+        EntryBody::File { .. }
+        | EntryBody::Diff { .. }
+        | EntryBody::EditFile { .. }
+        | EntryBody::TerminalCommand { .. } => ().into_any(),
     }
 }
 

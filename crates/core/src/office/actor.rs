@@ -259,6 +259,20 @@ impl Office {
                     });
                 let _ = reply.send(caller);
             }
+            Request::CardContext {
+                caller,
+                agent_id,
+                reply,
+            } => {
+                let _ = reply.send(self.card_context(&caller, &agent_id));
+            }
+            Request::PostCard {
+                agent_id,
+                body,
+                reply,
+            } => {
+                let _ = reply.send(self.post_card(&agent_id, body));
+            }
             Request::Shutdown { .. } => unreachable!("handled in run"),
         }
     }

@@ -47,6 +47,14 @@ impl Office {
             | Op::DeleteTask { .. }
             | Op::ClaimTask { .. }
             | Op::CompleteTask { .. }) => self.apply_tasks(caller, op),
+            // Cards run through `OfficeHandle::call` (their work happens off the actor).
+            op @ (Op::ReadFile { .. }
+            | Op::ShowDiff { .. }
+            | Op::EditFile { .. }
+            | Op::TerminalCommand { .. }) => Err(CoreError::InvalidBody(format!(
+                "{} is answered through OfficeHandle::call",
+                op.op_id()
+            ))),
             Op::GetState => Ok(OpOutput::State(Box::new(self.full_state(caller)?))),
             Op::GetMe => Ok(OpOutput::Me(MeBody {
                 me: to_proto::me(caller),
