@@ -212,6 +212,28 @@ async fn members_see_only_their_rooms() -> anyhow::Result<()> {
         let r = member.request(m, &p, b).await?;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{m} {p}");
     }
+    // Tasks for a hidden agent are not on the member's board, nor can they assign one.
+    let secret_task = owner
+        .post(
+            "/api/tasks",
+            json!({"title": "Secret work", "assignee": hidden}),
+        )
+        .await?
+        .ok()?;
+    let secret_task = secret_task["task"]["id"].as_str().unwrap().to_owned();
+    owner
+        .post("/api/tasks", json!({"title": "Open work"}))
+        .await?
+        .ok()?;
+    let tasks = member.get("/api/tasks").await?.ok()?;
+    assert_eq!(tasks["tasks"].as_array().unwrap().len(), 1, "{tasks}");
+    assert!(!tasks.to_string().contains(&secret_task));
+    let st = member.get("/api/state").await?.ok()?;
+    assert!(!st.to_string().contains(&secret_task));
+    let r = member
+        .post("/api/tasks", json!({"title": "x", "assignee": hidden}))
+        .await?;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
     // A spawn without a room lands in one the member may use.
     let mine = member
         .post(
@@ -231,6 +253,13 @@ async fn members_see_only_their_rooms() -> anyhow::Result<()> {
         .post(
             &format!("/api/agents/{hidden}/messages"),
             json!({"text": "psst"}),
+        )
+        .await?
+        .ok()?;
+    owner
+        .post(
+            "/api/tasks",
+            json!({"title": "More secret work", "assignee": hidden}),
         )
         .await?
         .ok()?;

@@ -4,7 +4,7 @@
 //! from the snapshot and from `agent_added`/`agent_updated`). Unrestricted callers (owners,
 //! members with every room, agents) pass everything through untouched.
 
-use isomux_protocol::{AgentId, FullState, RoomId, ServerMessage};
+use isomux_protocol::{AgentId, FullState, RoomId, ServerMessage, Task};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -44,6 +44,18 @@ impl Visibility {
         self.rooms.as_ref().is_none_or(|r| r.contains(room))
     }
 
+    /// A task is visible unless it is assigned to an agent the caller may not see.
+    pub fn task_visible(&self, task: &Task) -> bool {
+        task.assignee.as_ref().is_none_or(|a| self.agent_visible(a))
+    }
+
+    /// Learns where an agent sits (for answers given outside the event stream).
+    pub fn learn(&mut self, agent: &AgentId, room: &RoomId) {
+        if self.rooms.is_some() {
+            self.agent_room.insert(agent.clone(), room.clone());
+        }
+    }
+
     fn agent_visible(&self, agent: &AgentId) -> bool {
         self.rooms.is_none()
             || self
@@ -64,6 +76,7 @@ impl Visibility {
         s.agents.retain(|a| self.room_visible(&a.room_id));
         s.presence
             .retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
+        s.tasks.retain(|t| self.task_visible(t));
         s
     }
 
@@ -120,6 +133,12 @@ impl Visibility {
                 let mut presence = presence.clone();
                 presence.retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
                 return Some(Cow::Owned(M::PresenceList { presence }));
+            }
+            // Assigned to a hidden agent: gone from this caller's board.
+            M::TaskUpserted { task } if !self.task_visible(task) => {
+                return Some(Cow::Owned(M::TaskDeleted {
+                    task_id: task.id.clone(),
+                }));
             }
             M::TaskUpserted { .. }
             | M::TaskDeleted { .. }

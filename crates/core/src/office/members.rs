@@ -30,7 +30,7 @@ impl Office {
         let mut view = Visibility::new(self.visible_rooms(caller)?);
         let op = self.check_visible(&view, op)?;
         let out = self.apply_op(caller, op)?;
-        Ok(Self::filter_output(&mut view, out))
+        Ok(self.filter_output(&mut view, out))
     }
 
     fn auth(&self) -> Result<Arc<AuthStore>> {
@@ -188,6 +188,12 @@ impl Office {
         {
             return Err(CoreError::not_found(format!("agent {id}")));
         }
+        if let Some(id) = fields.get("assignee").and_then(|v| v.as_str())
+            && let Some(a) = self.agents.get(&isomux_protocol::AgentId(id.to_owned()))
+            && !view.room_visible(&a.rec.room_id)
+        {
+            return Err(CoreError::not_found(format!("agent {id}")));
+        }
         if let Some(id) = fields.get("room_id").and_then(|v| v.as_str())
             && !view.room_visible(&RoomId(id.to_owned()))
         {
@@ -215,9 +221,12 @@ impl Office {
     }
 
     /// An op's answer as the caller may see it.
-    pub(crate) fn filter_output(view: &mut Visibility, out: OpOutput) -> OpOutput {
+    pub(crate) fn filter_output(&self, view: &mut Visibility, out: OpOutput) -> OpOutput {
         if view.is_unrestricted() {
             return out;
+        }
+        for a in self.agents.values() {
+            view.learn(&a.rec.id, &a.rec.room_id);
         }
         match out {
             OpOutput::State(s) => OpOutput::State(Box::new(view.filter_state(*s))),
@@ -228,6 +237,10 @@ impl Office {
             OpOutput::Rooms(mut r) => {
                 r.rooms.retain(|r| view.room_visible(&r.id));
                 OpOutput::Rooms(r)
+            }
+            OpOutput::Tasks(mut t) => {
+                t.tasks.retain(|t| view.task_visible(t));
+                OpOutput::Tasks(t)
             }
             other => other,
         }
