@@ -181,20 +181,40 @@ pub struct QueuedMessage {
     pub id: MessageId,
     pub sender: Sender,
     pub text: String,
-    /// Unix milliseconds.
+    /// Unix milliseconds. Left out (0) in `full_state`, which must stay small (design §9);
+    /// `queue_updated` carries it.
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub created_at: i64,
 }
 
-/// Token and cost accounting.
+/// Token and cost accounting. Zero fields are left out on the wire (a missing field is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Usage {
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub input_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub output_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub cache_read_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub cache_write_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero_f64")]
     pub cost_usd: f64,
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub turns: u64,
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// A pending approval request.

@@ -341,13 +341,17 @@ impl Office {
             rooms: self.rooms.iter().map(to_proto::room).collect(),
             // Design §9 keeps the snapshot under 64 KB for 32 busy agents, and their prompts
             // alone (2 KB each) would fill it: the snapshot leaves `prompt` empty; `GET
-            // /api/agents` and `agent_added`/`agent_updated` carry it.
+            // /api/agents` and `agent_added`/`agent_updated` carry it. Queued messages go
+            // without their timestamps (`queue_updated` carries them).
             agents: self
                 .agents
                 .values()
                 .map(|a| {
                     let mut a = to_proto::agent(a);
                     a.prompt = String::new();
+                    for q in &mut a.queue {
+                        q.created_at = 0;
+                    }
                     a
                 })
                 .collect(),
