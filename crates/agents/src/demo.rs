@@ -368,19 +368,9 @@ mod tests {
 
     fn spec() -> SessionSpec {
         SessionSpec {
-            agent_id: "ag_1".into(),
-            agent_name: "Demo".into(),
-            conversation_id: "cv_1".into(),
             cwd: "/tmp".into(),
-            model: "demo-1".into(),
             effort: Default::default(),
-            permission_mode: Default::default(),
-            system_prompt: String::new(),
-            resume: None,
-            fork: None,
-            session_id: None,
-            data_dir: "/nonexistent/isomux-home".into(),
-            env: vec![],
+            ..crate::test_support::spec("Demo", "demo-1")
         }
     }
 

@@ -7,6 +7,8 @@ pub mod codex;
 pub mod demo;
 pub mod driver;
 pub mod spawn;
+#[cfg(test)]
+mod test_support;
 
 use isomux_core::backend::Backend;
 use std::sync::Arc;

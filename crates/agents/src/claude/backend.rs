@@ -87,22 +87,6 @@ fn effort_flag(effort: Effort) -> &'static str {
     }
 }
 
-/// A random RFC 4122 version 4 UUID (what `--session-id` requires).
-fn new_session_id() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 fn command(bin: &Path, spec: &SessionSpec, session_id: &str) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args([
@@ -183,7 +167,7 @@ async fn start_once(bin: PathBuf, spec: SessionSpec) -> Result<SessionHandle, Ba
         .resume
         .clone()
         .or_else(|| spec.session_id.clone())
-        .unwrap_or_else(new_session_id);
+        .unwrap_or_else(isomux_core::ids::new_uuid_v4);
     let mut driver = Driver::spawn(
         "Claude Code",
         command(&bin, &spec, &session_id),
@@ -540,20 +524,6 @@ mod tests {
     use isomux_core::backend::Backend;
 
     #[test]
-    fn session_ids_are_uuid_v4() {
-        let id = new_session_id();
-        assert_eq!(id.len(), 36);
-        let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(parts[2].starts_with('4'));
-        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
-        assert_ne!(id, new_session_id());
-    }
-
-    #[test]
     fn summaries_name_the_call() {
         let input = serde_json::json!({"command": "touch x", "description": "make x"});
         assert_eq!(summarize("Bash", &input, Some("make x")), "Bash: touch x");
@@ -563,46 +533,14 @@ mod tests {
     }
 
     fn spec() -> SessionSpec {
-        SessionSpec {
-            agent_id: "ag_1".into(),
-            agent_name: "Ada".into(),
-            conversation_id: "cv_1".into(),
-            cwd: std::env::temp_dir(),
-            model: "claude-sonnet-4-5".into(),
-            effort: Effort::High,
-            permission_mode: Default::default(),
-            system_prompt: String::new(),
-            resume: None,
-            fork: None,
-            session_id: None,
-            data_dir: "/nonexistent/isomux-home".into(),
-            env: vec![],
-        }
+        crate::test_support::spec("Ada", "claude-sonnet-4-5")
     }
 
     #[tokio::test]
     async fn a_cli_that_dies_at_startup_fails_with_its_stderr() {
-        let dir = std::env::temp_dir().join(format!("isomux-fake-claude-{}", new_session_id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let bin = dir.join("claude");
-        std::fs::write(
-            &bin,
-            "#!/bin/sh\necho \"error: unknown option $1\" >&2\nexit 2\n",
-        )
-        .unwrap();
-        let status = std::process::Command::new("chmod")
-            .arg("+x")
-            .arg(&bin)
-            .status();
-        assert!(status.is_ok_and(|s| s.success()));
-        let err = ClaudeBackend::with_bin(&bin)
-            .start(spec())
-            .await
-            .unwrap_err();
-        let _ = std::fs::remove_dir_all(&dir);
-        let BackendError::StartFailed(message) = err else {
-            panic!("expected StartFailed, got {err:?}");
-        };
+        let (_dir, bin) = crate::test_support::dying_cli("claude", "option");
+        let message =
+            crate::test_support::start_failure(&ClaudeBackend::with_bin(&bin), spec()).await;
         assert!(message.contains("exited during startup"), "{message}");
         assert!(
             message.contains("error: unknown option --output-format"),

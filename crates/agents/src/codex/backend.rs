@@ -503,24 +503,11 @@ impl Protocol for Session {
 mod tests {
     use super::*;
     use isomux_core::backend::Backend;
-    use isomux_protocol::Effort;
 
     fn spec() -> SessionSpec {
-        SessionSpec {
-            agent_id: "ag_1".into(),
-            agent_name: "Ada".into(),
-            conversation_id: "cv_1".into(),
-            cwd: std::env::temp_dir(),
-            model: "gpt-5.5".into(),
-            effort: Effort::High,
-            permission_mode: Default::default(),
-            system_prompt: "You are Ada.".into(),
-            resume: None,
-            fork: None,
-            session_id: None,
-            data_dir: "/nonexistent/isomux-home".into(),
-            env: vec![],
-        }
+        let mut spec = crate::test_support::spec("Ada", "gpt-5.5");
+        spec.system_prompt = "You are Ada.".into();
+        spec
     }
 
     #[test]
@@ -559,31 +546,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cli_that_dies_at_startup_fails_with_its_stderr() {
-        let dir = std::env::temp_dir().join(format!(
-            "isomux-fake-codex-{}-{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let bin = dir.join("codex");
-        std::fs::write(
-            &bin,
-            "#!/bin/sh\necho \"error: unknown command $1\" >&2\nexit 2\n",
-        )
-        .unwrap();
-        let status = std::process::Command::new("chmod")
-            .arg("+x")
-            .arg(&bin)
-            .status();
-        assert!(status.is_ok_and(|s| s.success()));
-        let err = CodexBackend::with_bin(&bin)
-            .start(spec())
-            .await
-            .unwrap_err();
-        let _ = std::fs::remove_dir_all(&dir);
-        let BackendError::StartFailed(message) = err else {
-            panic!("expected StartFailed, got {err:?}");
-        };
+        let (_dir, bin) = crate::test_support::dying_cli("codex", "command");
+        let message =
+            crate::test_support::start_failure(&CodexBackend::with_bin(&bin), spec()).await;
         assert!(message.contains("exited during startup"), "{message}");
         assert!(
             message.contains("error: unknown command app-server"),
