@@ -14,6 +14,7 @@ use isomux_core::backend::{
 };
 use isomux_core::safety::SafetyContext;
 use isomux_protocol::Effort;
+use isomux_protocol::Usage;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -160,13 +161,26 @@ pub struct Session {
     pub handle: SessionHandle,
     pub events: Vec<NormalizedEvent>,
     pub deadline: Instant,
+    /// When the test asked for the session (its duration is printed by [`Session::check`]).
+    started: Instant,
+}
+
+/// An approval request the driver passed to the office.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub request_id: String,
+    pub tool: String,
+    pub input: serde_json::Value,
+    pub summary: String,
+    pub unanalysable: Option<String>,
 }
 
 impl Session {
     /// Starts `spec` on `backend`; the start and everything after it must finish within
     /// `budget`.
     pub async fn start(backend: &dyn Backend, spec: SessionSpec, budget: Duration) -> Result<Self> {
-        let deadline = Instant::now() + budget;
+        let started = Instant::now();
+        let deadline = started + budget;
         let handle = tokio::time::timeout_at(deadline, backend.start(spec))
             .await
             .context("start timed out")?
@@ -175,6 +189,7 @@ impl Session {
             handle,
             events: Vec::new(),
             deadline,
+            started,
         })
     }
 
@@ -261,6 +276,62 @@ impl Session {
         .await
     }
 
+    /// Reads until `n` text deltas have streamed.
+    pub async fn deltas(&mut self, n: usize) -> Result<()> {
+        let mut seen = 0;
+        self.until(|e| {
+            seen += usize::from(matches!(e, NormalizedEvent::TextDelta(_)));
+            seen >= n
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Reads until the driver asks the office to approve a tool call.
+    pub async fn approval(&mut self) -> Result<Approval> {
+        let events = self
+            .until(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. }))
+            .await?;
+        match events.last().cloned() {
+            Some(NormalizedEvent::ApprovalRequest {
+                request_id,
+                tool,
+                input,
+                summary,
+                unanalysable,
+            }) => Ok(Approval {
+                request_id,
+                tool,
+                input,
+                summary,
+                unanalysable,
+            }),
+            other => bail!("no approval request: {other:?}"),
+        }
+    }
+
+    /// Allows the tool call `request_id`.
+    pub async fn allow(&self, request_id: String) -> Result<()> {
+        self.send(SessionCommand::AnswerApproval {
+            request_id,
+            allow: true,
+            reason: None,
+        })
+        .await
+    }
+
+    /// Fails unless the session id was reported once only (the CLI's own report of the same
+    /// id is not repeated).
+    pub fn one_session_id(&self) -> Result<()> {
+        let ids = self
+            .events
+            .iter()
+            .filter(|e| matches!(e, NormalizedEvent::SessionId(_)))
+            .count();
+        ensure!(ids == 1, "one SessionId only: {:?}", self.events);
+        Ok(())
+    }
+
     /// Closes the session and returns the exit event's code and stderr tail.
     pub async fn close(&mut self) -> Result<(Option<i32>, String)> {
         let _ = self.send(SessionCommand::Close).await;
@@ -278,6 +349,11 @@ impl Session {
     /// Ends a test whose `body` ran: closes the session (a clean exit is code 0); on error
     /// appends the stderr tail, the events and the model server's log.
     pub async fn check(mut self, server: &ModelServer, body: Result<()>) -> Result<()> {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("session")
+            .to_owned();
+        eprintln!("{test}: {:?}", self.started.elapsed());
         match body {
             Ok(()) => {
                 let (code, tail) = self.close().await?;
@@ -311,4 +387,47 @@ pub fn text_of(events: &[NormalizedEvent]) -> (String, String) {
         }
     }
     (deltas, full)
+}
+
+/// Whether the turn ended with `TurnCompleted` (interrupted or not, as `interrupted` says).
+pub fn completed(events: &[NormalizedEvent], interrupted: bool) -> bool {
+    matches!(events.last(), Some(NormalizedEvent::TurnCompleted { interrupted: i, .. }) if *i == interrupted)
+}
+
+/// Whether the driver asked the office about any tool call in `events`.
+pub fn asked(events: &[NormalizedEvent]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. }))
+}
+
+/// Checks a streamed text turn: `TurnStarted` first, `text` in several deltas and then in
+/// full, `TurnCompleted` (not interrupted) last; returns its usage.
+pub fn streamed_text_turn(events: &[NormalizedEvent], text: &str) -> Result<Usage> {
+    ensure!(
+        matches!(events.first(), Some(NormalizedEvent::TurnStarted)),
+        "{events:?}"
+    );
+    let deltas = events
+        .iter()
+        .filter(|e| matches!(e, NormalizedEvent::TextDelta(_)))
+        .count();
+    ensure!(deltas > 1, "several deltas: {events:?}");
+    let (streamed, full) = text_of(events);
+    ensure!(streamed == text, "streamed {streamed:?}, expected {text:?}");
+    ensure!(full == text, "full text {full:?}, expected {text:?}");
+    let last_delta = events
+        .iter()
+        .rposition(|e| matches!(e, NormalizedEvent::TextDelta(_)));
+    let text_at = events
+        .iter()
+        .position(|e| matches!(e, NormalizedEvent::AssistantText(_)));
+    ensure!(last_delta < text_at, "deltas before the full text");
+    match events.last() {
+        Some(NormalizedEvent::TurnCompleted {
+            usage,
+            interrupted: false,
+        }) => Ok(*usage),
+        _ => bail!("no uninterrupted TurnCompleted: {events:?}"),
+    }
 }

@@ -5,7 +5,9 @@
 use anyhow::{Result, bail, ensure};
 use isomux_core::backend::{NormalizedEvent, SessionCommand};
 use isomux_core::safety::{Verdict, check_claude_tool};
-use isomux_tests::backend_session::{ClaudeDirs, Session, safety, text_of};
+use isomux_tests::backend_session::{
+    Approval, ClaudeDirs, Session, asked, completed, safety, streamed_text_turn, text_of,
+};
 use isomux_tests::model_server::{AnthropicServer, LastInput, Reply, Script};
 use serde_json::json;
 use std::time::Duration;
@@ -27,7 +29,6 @@ async fn start(server: &AnthropicServer, dirs: &ClaudeDirs) -> Result<Session> {
 #[tokio::test]
 async fn claude_backend_streams_a_text_turn() -> Result<()> {
     const TEXT: &str = "Hello from the scripted Anthropic server, nice to meet you.";
-    let started = std::time::Instant::now();
     let server = AnthropicServer::start(Script::new().then(Reply::text(TEXT)));
     let dirs = ClaudeDirs::new()?;
     let mut agent = start(&server, &dirs).await?;
@@ -44,41 +45,10 @@ async fn claude_backend_streams_a_text_turn() -> Result<()> {
         let id = id.clone();
         agent.user("hello").await?;
         let events = agent.turn().await?;
-        ensure!(
-            matches!(events.first(), Some(NormalizedEvent::TurnStarted)),
-            "{events:?}"
-        );
-        let deltas = events
-            .iter()
-            .filter(|e| matches!(e, NormalizedEvent::TextDelta(_)))
-            .count();
-        ensure!(deltas > 1, "several deltas: {events:?}");
-        let (streamed, full) = text_of(&events);
-        assert_eq!(streamed, TEXT);
-        assert_eq!(full, TEXT);
-        let last_delta = events
-            .iter()
-            .rposition(|e| matches!(e, NormalizedEvent::TextDelta(_)));
-        let text_at = events
-            .iter()
-            .position(|e| matches!(e, NormalizedEvent::AssistantText(_)));
-        ensure!(last_delta < text_at, "deltas before the full text");
-        let Some(NormalizedEvent::TurnCompleted { usage, interrupted }) = events.last() else {
-            bail!("no TurnCompleted: {events:?}");
-        };
-        ensure!(!interrupted);
+        let usage = streamed_text_turn(&events, TEXT)?;
         assert_eq!(usage.output_tokens, 10);
         ensure!(usage.input_tokens > 0, "{usage:?}");
-        // Only one SessionId: the CLI's own report of the same id is not repeated.
-        ensure!(
-            !agent
-                .events
-                .iter()
-                .skip(1)
-                .any(|e| matches!(e, NormalizedEvent::SessionId(_))),
-            "{:?}",
-            agent.events
-        );
+        agent.one_session_id()?;
         // The CLI writes its transcript under the id the office chose (flushed lazily).
         let sessions = dirs.home.join(".claude/projects");
         let file = format!("{id}.jsonl");
@@ -94,12 +64,7 @@ async fn claude_backend_streams_a_text_turn() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "claude_backend_streams_a_text_turn: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 fn walk_contains(dir: &std::path::Path, name: &str) -> bool {
@@ -114,17 +79,13 @@ fn walk_contains(dir: &std::path::Path, name: &str) -> bool {
 
 #[tokio::test]
 async fn claude_backend_appends_the_system_prompt() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = AnthropicServer::start(Script::new());
     let dirs = ClaudeDirs::new()?;
     let mut agent = start(&server, &dirs).await?;
     let body = async {
         agent.user("who are you?").await?;
         let events = agent.turn().await?;
-        ensure!(
-            matches!(events.last(), Some(NormalizedEvent::TurnCompleted { .. })),
-            "{events:?}"
-        );
+        ensure!(completed(&events, false), "{events:?}");
         let requests = server.model_requests();
         let system = requests[0].system_text().unwrap_or_default();
         ensure!(system.contains(SYSTEM_PROMPT), "system: {system}");
@@ -133,17 +94,11 @@ async fn claude_backend_appends_the_system_prompt() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "claude_backend_appends_the_system_prompt: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = AnthropicServer::start(
         Script::new()
             .then(Reply::shell("touch marker_ok && echo made-it"))
@@ -153,19 +108,13 @@ async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
     let mut agent = start(&server, &dirs).await?;
     let body = async {
         agent.user("make a marker").await?;
-        let events = agent
-            .until(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. }))
-            .await?;
-        let Some(NormalizedEvent::ApprovalRequest {
+        let Approval {
             request_id,
             tool,
             input,
             summary,
             unanalysable,
-        }) = events.last().cloned()
-        else {
-            bail!("no approval request");
-        };
+        } = agent.approval().await?;
         ensure!(
             unanalysable.is_none(),
             "a plain command is analysable: {unanalysable:?}"
@@ -177,13 +126,7 @@ async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
             !dirs.work.join("marker_ok").exists(),
             "not before the answer"
         );
-        agent
-            .send(SessionCommand::AnswerApproval {
-                request_id,
-                allow: true,
-                reason: None,
-            })
-            .await?;
+        agent.allow(request_id).await?;
         let events = agent.turn().await?;
         ensure!(
             events.iter().any(|e| matches!(
@@ -198,18 +141,12 @@ async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "claude_backend_asks_before_running_a_tool: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn claude_backend_denies_destructive_commands_without_asking() -> Result<()> {
     const COMMAND: &str = "git reset --hard && touch executed_marker";
-    let started = std::time::Instant::now();
     let server = AnthropicServer::start(
         Script::new()
             .then(Reply::shell(COMMAND))
@@ -225,12 +162,7 @@ async fn claude_backend_denies_destructive_commands_without_asking() -> Result<(
         };
         agent.user("clean up").await?;
         let events = agent.turn().await?;
-        ensure!(
-            !events
-                .iter()
-                .any(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. })),
-            "no approval asked: {events:?}"
-        );
+        ensure!(!asked(&events), "no approval asked: {events:?}");
         ensure!(
             events.iter().any(|e| matches!(
                 e,
@@ -253,17 +185,11 @@ async fn claude_backend_denies_destructive_commands_without_asking() -> Result<(
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "claude_backend_denies_destructive_commands_without_asking: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn claude_backend_interrupts_a_slow_stream() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = AnthropicServer::start(
         Script::new()
             .then(Reply::slow_chunks(100, Duration::from_millis(100)))
@@ -273,39 +199,13 @@ async fn claude_backend_interrupts_a_slow_stream() -> Result<()> {
     let mut agent = start(&server, &dirs).await?;
     let body = async {
         agent.user("SLOW please").await?;
-        let mut deltas = 0;
-        agent
-            .until(|e| {
-                if matches!(e, NormalizedEvent::TextDelta(_)) {
-                    deltas += 1;
-                }
-                deltas >= 3
-            })
-            .await?;
+        agent.deltas(3).await?;
         agent.send(SessionCommand::Interrupt).await?;
         let events = agent.turn().await?;
-        ensure!(
-            matches!(
-                events.last(),
-                Some(NormalizedEvent::TurnCompleted {
-                    interrupted: true,
-                    ..
-                })
-            ),
-            "{events:?}"
-        );
+        ensure!(completed(&events, true), "{events:?}");
         agent.user("continue").await?;
         let events = agent.turn().await?;
-        ensure!(
-            matches!(
-                events.last(),
-                Some(NormalizedEvent::TurnCompleted {
-                    interrupted: false,
-                    ..
-                })
-            ),
-            "{events:?}"
-        );
+        ensure!(completed(&events, false), "{events:?}");
         let (_, full) = text_of(&events);
         assert_eq!(full, "Back after the interrupt.");
         let requests = server.model_requests();
@@ -319,10 +219,5 @@ async fn claude_backend_interrupts_a_slow_stream() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "claude_backend_interrupts_a_slow_stream: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }

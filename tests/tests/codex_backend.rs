@@ -5,7 +5,9 @@
 use anyhow::{Context, Result, bail, ensure};
 use isomux_core::backend::{NormalizedEvent, SessionCommand};
 use isomux_core::safety::{Verdict, check_codex_exec};
-use isomux_tests::backend_session::{CodexDirs, Session, text_of};
+use isomux_tests::backend_session::{
+    Approval, CodexDirs, Session, asked, completed, streamed_text_turn, text_of,
+};
 use isomux_tests::model_server::{OpenAiServer, Reply, Script};
 use serde_json::json;
 use std::time::Duration;
@@ -21,14 +23,9 @@ async fn start(dirs: &CodexDirs, resume: Option<String>) -> Result<Session> {
     Session::start(&CodexDirs::backend()?, spec, TEST_BUDGET).await
 }
 
-fn completed(events: &[NormalizedEvent], interrupted: bool) -> bool {
-    matches!(events.last(), Some(NormalizedEvent::TurnCompleted { interrupted: i, .. }) if *i == interrupted)
-}
-
 #[tokio::test]
 async fn codex_backend_streams_a_text_turn() -> Result<()> {
     const TEXT: &str = "Hello from the scripted Responses server, nice to meet you.";
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(Script::new().then(Reply::text(TEXT)));
     let dirs = CodexDirs::new(&server, "backend-")?;
     let mut agent = start(&dirs, None).await?;
@@ -39,43 +36,13 @@ async fn codex_backend_streams_a_text_turn() -> Result<()> {
         ensure!(server.model_requests().is_empty(), "no model call yet");
         agent.user("hello").await?;
         let events = agent.turn().await?;
-        ensure!(
-            matches!(events.first(), Some(NormalizedEvent::TurnStarted)),
-            "{events:?}"
-        );
-        let deltas = events
-            .iter()
-            .filter(|e| matches!(e, NormalizedEvent::TextDelta(_)))
-            .count();
-        ensure!(deltas > 1, "several deltas: {events:?}");
-        let (streamed, full) = text_of(&events);
-        assert_eq!(streamed, TEXT);
-        assert_eq!(full, TEXT);
-        let last_delta = events
-            .iter()
-            .rposition(|e| matches!(e, NormalizedEvent::TextDelta(_)));
-        let text_at = events
-            .iter()
-            .position(|e| matches!(e, NormalizedEvent::AssistantText(_)));
-        ensure!(last_delta < text_at, "deltas before the full text");
-        let Some(NormalizedEvent::TurnCompleted { usage, interrupted }) = events.last() else {
-            bail!("no TurnCompleted: {events:?}");
-        };
-        ensure!(!interrupted);
+        let usage = streamed_text_turn(&events, TEXT)?;
         // The mock reports 100 input tokens of which 20 cached, and 10 output tokens.
         assert_eq!(usage.output_tokens, 10, "{usage:?}");
         assert_eq!(usage.input_tokens, 80, "{usage:?}");
         assert_eq!(usage.cache_read_tokens, 20, "{usage:?}");
         assert_eq!(usage.turns, 1);
-        ensure!(
-            !agent
-                .events
-                .iter()
-                .skip(1)
-                .any(|e| matches!(e, NormalizedEvent::SessionId(_))),
-            "one SessionId only: {:?}",
-            agent.events
-        );
+        agent.one_session_id()?;
         let requests = server.model_requests();
         ensure!(requests.len() == 1, "{}", server.summary());
         assert_eq!(requests[0].last_user_text().as_deref(), Some("hello"));
@@ -84,14 +51,11 @@ async fn codex_backend_streams_a_text_turn() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!("codex_backend_streams_a_text_turn: {:?}", started.elapsed());
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn codex_backend_appends_the_system_prompt() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(Script::new());
     let dirs = CodexDirs::new(&server, "backend-")?;
     let mut agent = start(&dirs, None).await?;
@@ -110,17 +74,11 @@ async fn codex_backend_appends_the_system_prompt() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "codex_backend_appends_the_system_prompt: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn codex_backend_asks_before_running_a_command() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(
         Script::new()
             .then(Reply::shell("touch marker_ok && echo made-it"))
@@ -130,19 +88,13 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
     let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("make a marker").await?;
-        let events = agent
-            .until(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. }))
-            .await?;
-        let Some(NormalizedEvent::ApprovalRequest {
+        let Approval {
             request_id,
             tool,
             input,
             summary,
             unanalysable,
-        }) = events.last().cloned()
-        else {
-            bail!("no approval request");
-        };
+        } = agent.approval().await?;
         ensure!(
             unanalysable.is_none(),
             "a plain command is analysable: {unanalysable:?}"
@@ -155,13 +107,7 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
             !dirs.work.join("marker_ok").exists(),
             "not before the answer"
         );
-        agent
-            .send(SessionCommand::AnswerApproval {
-                request_id,
-                allow: true,
-                reason: None,
-            })
-            .await?;
+        agent.allow(request_id).await?;
         let events = agent.turn().await?;
         ensure!(completed(&events, false), "{events:?}");
         ensure!(
@@ -176,18 +122,12 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "codex_backend_asks_before_running_a_command: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn codex_backend_declines_destructive_commands_without_asking() -> Result<()> {
     const COMMAND: &str = "git reset --hard && touch executed_marker";
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(
         Script::new()
             .then(Reply::shell(COMMAND))
@@ -209,12 +149,7 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
         agent.user("clean up").await?;
         let events = agent.turn().await?;
         ensure!(completed(&events, false), "{events:?}");
-        ensure!(
-            !events
-                .iter()
-                .any(|e| matches!(e, NormalizedEvent::ApprovalRequest { .. })),
-            "no approval asked: {events:?}"
-        );
+        ensure!(!asked(&events), "no approval asked: {events:?}");
         ensure!(
             events
                 .iter()
@@ -241,17 +176,11 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "codex_backend_declines_destructive_commands_without_asking: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn codex_backend_interrupts_a_slow_stream() -> Result<()> {
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(
         Script::new()
             .then(Reply::slow_chunks(100, Duration::from_millis(100)))
@@ -261,15 +190,7 @@ async fn codex_backend_interrupts_a_slow_stream() -> Result<()> {
     let mut agent = start(&dirs, None).await?;
     let body = async {
         agent.user("SLOW please").await?;
-        let mut deltas = 0;
-        agent
-            .until(|e| {
-                if matches!(e, NormalizedEvent::TextDelta(_)) {
-                    deltas += 1;
-                }
-                deltas >= 3
-            })
-            .await?;
+        agent.deltas(3).await?;
         agent.send(SessionCommand::Interrupt).await?;
         let events = agent.turn().await?;
         ensure!(completed(&events, true), "{events:?}");
@@ -283,18 +204,12 @@ async fn codex_backend_interrupts_a_slow_stream() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "codex_backend_interrupts_a_slow_stream: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
 async fn codex_backend_resumes_a_thread_in_a_new_process() -> Result<()> {
     const FIRST: &str = "Remember the word PELICAN-5521.";
-    let started = std::time::Instant::now();
     let server = OpenAiServer::start(
         Script::new()
             .then(Reply::text("Noted."))
@@ -328,12 +243,7 @@ async fn codex_backend_resumes_a_thread_in_a_new_process() -> Result<()> {
         Ok(())
     }
     .await;
-    let r = agent.check(&server, body).await;
-    eprintln!(
-        "codex_backend_resumes_a_thread_in_a_new_process: {:?}",
-        started.elapsed()
-    );
-    r
+    agent.check(&server, body).await
 }
 
 #[tokio::test]
