@@ -132,6 +132,18 @@ async fn invites_devices_sessions_and_roles() -> anyhow::Result<()> {
     assert_eq!(member.get("/api/me").await?.status, 401);
     let members = owner.get("/api/members").await?.ok()?;
     assert_eq!(members["members"].as_array().unwrap().len(), 1);
+
+    // An owner invite for someone else makes a second owner (not a sign-in as the first).
+    let made = owner
+        .post("/api/invites", json!({"role": "owner"}))
+        .await?
+        .ok()?;
+    let co = Client::accept(office.url(), made["url"].as_str().unwrap(), "Co").await?;
+    let me = co.get("/api/me").await?.ok()?;
+    assert_eq!(me["me"]["role"], "owner");
+    assert_eq!(me["me"]["name"], "Co");
+    let members = owner.get("/api/members").await?.ok()?;
+    assert_eq!(members["members"].as_array().unwrap().len(), 2);
     office.running.stop().await?;
     Ok(())
 }

@@ -150,13 +150,40 @@ impl AuthStore {
         Ok((token, hash))
     }
 
-    /// Revokes every unclaimed owner invite (a fresh owner link replaces the previous one).
+    /// Revokes every unclaimed owner invite (the desktop, whose user became the owner
+    /// without one, makes sure no link to the office's ownership stays claimable).
     pub fn revoke_unclaimed_owner_invites(&self) -> Result<usize> {
         Ok(self.conn().execute(
             "UPDATE invites SET revoked_at = ?1
              WHERE role = 'owner' AND consumed_at IS NULL AND revoked_at IS NULL",
             [crate::time::now_ms()],
         )?)
+    }
+
+    /// A fresh owner link (`isomux invite --owner`, the first start): bound to the existing
+    /// owner when there is one (recovery signs in as them), else it creates the owner.
+    /// Returns the token.
+    ///
+    /// The links it replaces are revoked: while nobody owns the office, every unclaimed owner
+    /// invite; once an owner exists, the earlier recovery links (bound to an owner), while
+    /// owner invites minted for new people stay valid.
+    pub fn mint_owner_link(&self) -> Result<String> {
+        let replaced = if self.owner_exists()? {
+            "member_id IS NOT NULL"
+        } else {
+            "1 = 1"
+        };
+        self.conn().execute(
+            &format!(
+                "UPDATE invites SET revoked_at = ?1
+                 WHERE role = 'owner' AND consumed_at IS NULL AND revoked_at IS NULL AND {replaced}"
+            ),
+            [crate::time::now_ms()],
+        )?;
+        Ok(match self.owner()? {
+            Some(owner) => self.mint_device_link(&owner.id, None)?.0,
+            None => self.mint_invite(Role::Owner, None)?.0,
+        })
     }
 
     /// The role of a usable invite, without consuming it (for the confirm page).
@@ -174,8 +201,9 @@ impl AuthStore {
             .map(|s| parse_role(&s)))
     }
 
-    /// Consumes a single-use invite and opens a session. An owner invite signs in as the
-    /// existing owner when there is one (recovery), else creates the owner.
+    /// Consumes a single-use invite and opens a session. A link bound to a member (a device
+    /// link, or an owner recovery link) signs in as that member; any other invite creates a
+    /// member with its role.
     /// Returns the session token (for the cookie) and the member.
     pub fn accept(
         &self,
@@ -221,20 +249,7 @@ impl AuthStore {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(|n| n.chars().take(40).collect::<String>());
-        let existing_owner = if device_member.is_some() {
-            device_member
-        } else if role == Role::Owner {
-            tx.query_row(
-                "SELECT id, name, role FROM members WHERE role = 'owner' AND removed_at IS NULL
-                 ORDER BY created_at LIMIT 1",
-                [],
-                row_to_member,
-            )
-            .optional()?
-        } else {
-            None
-        };
-        let member = match existing_owner {
+        let member = match device_member {
             Some(m) => m,
             None => {
                 let m = Member {
@@ -452,13 +467,24 @@ mod tests {
     }
 
     #[test]
-    fn a_second_owner_invite_signs_in_as_the_same_owner() {
+    fn owner_links_recover_the_owner_and_owner_invites_add_one() {
         let a = AuthStore::open_in_memory().unwrap();
-        let (t1, _) = a.mint_invite(Role::Owner, None).unwrap();
-        let (_, s1) = a.accept(&t1, None, None).unwrap();
-        let (t2, _) = a.mint_invite(Role::Owner, None).unwrap();
-        let (_, s2) = a.accept(&t2, Some("Other"), None).unwrap();
-        assert_eq!(s1.member.id, s2.member.id);
+        let first = a.mint_owner_link().unwrap();
+        let (_, s1) = a.accept(&first, Some("Olive"), None).unwrap();
+        // An owner invite for someone else (pending) and a recovery link.
+        let (for_bob, _) = a.mint_invite(Role::Owner, None).unwrap();
+        let stale = a.mint_owner_link().unwrap();
+        let recovery = a.mint_owner_link().unwrap();
+        assert!(
+            a.accept(&stale, None, None).is_err(),
+            "replaced by the fresh link"
+        );
+        let (_, s2) = a.accept(&recovery, Some("ignored"), None).unwrap();
+        assert_eq!(s2.member, s1.member, "recovery signs in as the owner");
+        let (_, bob) = a.accept(&for_bob, Some("Bob"), None).unwrap();
+        assert_ne!(bob.member.id, s1.member.id, "a second owner");
+        assert_eq!(bob.member.role, Role::Owner);
+        assert_eq!(a.list_members().unwrap().len(), 2);
     }
 
     #[test]

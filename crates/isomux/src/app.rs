@@ -7,7 +7,6 @@ use isomux_core::backend::Backend;
 use isomux_core::datadir;
 use isomux_core::store::Store;
 use isomux_core::{OfficeConfig, OfficeHandle};
-use isomux_protocol::Role;
 use isomux_server::{App, ServerConfig, UiSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -148,8 +147,7 @@ fn url_host(url: &str) -> Option<String> {
 
 /// Mints an owner invite URL (revoking earlier unclaimed ones).
 pub fn mint_owner_link(auth: &AuthStore, public_url: &str) -> Result<String> {
-    auth.revoke_unclaimed_owner_invites()?;
-    let (token, _) = auth.mint_invite(Role::Owner, None)?;
+    let token = auth.mint_owner_link()?;
     Ok(format!("{}/i/{token}", public_url.trim_end_matches('/')))
 }
 
