@@ -61,7 +61,8 @@ fn sample_body(op_id: &str, cwd: &str, lobby: &str) -> Option<Option<Value>> {
         | "list_members"
         | "list_api_tokens"
         | "list_tasks"
-        | "get_task" => None,
+        | "get_task"
+        | "list_skills" => None,
         "create_task" => Some(json!({"title": "t"})),
         "read_file" => Some(json!({"path": "a.png"})),
         "edit_file" => Some(json!({"path": "a.rs"})),
@@ -841,6 +842,14 @@ async fn attack() -> anyhow::Result<()> {
         .await?;
     expect(
         "a valid invite from a rate-limited peer".into(),
+        (s, &b),
+        (429, "rate_limited"),
+    );
+    let (s, b, _) = outside
+        .send("GET", &format!("/i/{spare_invite}"), &[], None)
+        .await?;
+    expect(
+        "the invite page for a rate-limited peer".into(),
         (s, &b),
         (429, "rate_limited"),
     );

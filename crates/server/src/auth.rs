@@ -193,12 +193,29 @@ label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font-siz
 button{margin-top:1.2rem;width:100%;padding:.7rem;font-size:1rem;background:#4f7cff;color:#fff;border:0;border-radius:8px;cursor:pointer}";
 
 /// The confirm page of an invite link. Shows; never consumes.
-async fn invite_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+/// Peeking is rate-limited like accepting (a valid/invalid answer is a token oracle).
+async fn invite_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    extensions: axum::http::Extensions,
+) -> Response {
+    let ip = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical());
+    let now = std::time::Instant::now();
+    if let Some(ip) = ip
+        && !state.accept_limiter.allowed(ip, now)
+    {
+        return rate_limited();
+    }
     let role = match state.auth.peek_invite(&token) {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(role) = role else {
+        if let Some(ip) = ip {
+            state.accept_limiter.failed(ip, now);
+        }
         return token_page(
             StatusCode::BAD_REQUEST,
             format!(
@@ -276,14 +293,7 @@ async fn accept(State(state): State<AppState>, req: Request) -> Response {
     if let Some(ip) = ip
         && !state.accept_limiter.allowed(ip, now)
     {
-        let mut res = ApiError::new(
-            ErrorCode::RateLimited,
-            "too many failed sign-in attempts from your address; wait a minute",
-        )
-        .into_response();
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return res;
+        return rate_limited();
     }
     let res = accept_inner(&state, req).await;
     if let Some(ip) = ip
@@ -291,6 +301,17 @@ async fn accept(State(state): State<AppState>, req: Request) -> Response {
     {
         state.accept_limiter.failed(ip, now);
     }
+    res
+}
+
+fn rate_limited() -> Response {
+    let mut res = ApiError::new(
+        ErrorCode::RateLimited,
+        "too many failed sign-in attempts from your address; wait a minute",
+    )
+    .into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     res
 }
 
