@@ -256,3 +256,51 @@ async fn plain_http_cookie_attributes() -> anyhow::Result<()> {
     office.running.stop().await?;
     Ok(())
 }
+
+/// The real binary: `--tls self-signed` on a non-loopback address is allowed (plain HTTP
+/// there would exit 2), serves HTTPS with the certificate kept in the data dir, and a
+/// certificate without its key is a usage error.
+#[tokio::test]
+async fn the_binary_serves_tls_on_a_public_address() -> anyhow::Result<()> {
+    use isomux_tests::process::{ServerProcess, isomux_bin};
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let server = ServerProcess::start_with(
+        &["--listen", "0.0.0.0:0", "--tls", "self-signed"],
+        &home,
+        &[],
+    )?;
+    assert!(server.url.starts_with("https://0.0.0.0:"), "{}", server.url);
+    let port = server.url.rsplit(':').next().unwrap();
+    let cert = std::fs::read(home.join("tls").join("self-signed-cert.pem"))?;
+    let (status, _, body) = request(
+        &format!("https://127.0.0.1:{port}"),
+        &cert,
+        "GET",
+        "/readyz",
+        &[],
+        "",
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        server
+            .owner_link
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("https://")
+    );
+    drop(server);
+
+    let out = std::process::Command::new(isomux_bin()?)
+        .args(["serve", "--tls-cert", "/nonexistent.pem", "--data-dir"])
+        .arg(dir.path().join("other"))
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
