@@ -160,3 +160,115 @@ async fn the_board_lifecycle_is_live_and_durable() -> anyhow::Result<()> {
     running.stop().await?;
     Ok(())
 }
+
+/// Two real claude agents: Ada's model curls a task onto the board for Bob and messages him;
+/// Bob's chat shows the message labelled as Ada, his next model request contains it, and his
+/// model claims the task over REST (a later claim gets 409).
+#[tokio::test]
+async fn a_claude_agent_hands_a_task_to_another() -> anyhow::Result<()> {
+    use isomux_tests::claude_office::ClaudeOffice;
+    use isomux_tests::is;
+    use isomux_tests::model_server::{Reply, Script};
+
+    let auth =
+        r#"-H "Authorization: Bearer $ISOMUX_AGENT_TOKEN" -H 'content-type: application/json'"#;
+    // Ada finds Bob's id in the discovery manifest (pretty-printed: `id` above `name`).
+    let office = ClaudeOffice::new(Script::new())?;
+    let manifest = office.home().join("agents-summary.json");
+    let manifest = manifest.display();
+    let ada_turn = format!(
+        "ID=$(curl -s -X POST \"$ISOMUX_URL/api/tasks\" {auth} \
+         -d '{{\"title\":\"T-42 write the docs\",\"assignee\":\"Bob\"}}' \
+         | sed -E 's/.*\"id\":\"([^\"]+)\".*/\\1/'); echo CREATED=$ID; \
+         BOB=$(grep -B1 '\"name\": \"Bob\"' {manifest} | grep -o 'ag_[^\"]*'); echo BOB=$BOB; \
+         echo SENT=$(curl -s -o /dev/null -w '%{{http_code}}' -X POST \
+         \"$ISOMUX_URL/api/agents/$BOB/messages\" {auth} \
+         -d \"{{\\\"text\\\":\\\"please take task $ID from the board\\\"}}\")"
+    );
+    let bob_turn = format!(
+        "ID=$(curl -s \"$ISOMUX_URL/api/tasks\" {auth} | grep -o '\"id\":\"tk_[^\"]*\"' | head -1 \
+         | cut -d'\"' -f4); \
+         echo CLAIM=$(curl -s -o /dev/null -w '%{{http_code}}' -X POST \
+         \"$ISOMUX_URL/api/tasks/$ID/claim\" {auth})"
+    );
+    let server = &office.server;
+    server.set_script(
+        Script::new()
+            .on("kick off", Reply::shell(ada_turn))
+            .on("please take task", Reply::shell(bob_turn))
+            .otherwise(Reply::text("Done.")),
+    );
+    let work = office.work("work")?;
+    let running = office.start().await?;
+    let c = office.owner(&running).await?;
+    let mut ids = Vec::new();
+    for name in ["Ada", "Bob"] {
+        let a = c
+            .post(
+                "/api/agents",
+                json!({"name": name, "backend": "claude", "cwd": work.to_string_lossy(),
+                       "permission_mode": "auto"}),
+            )
+            .await?
+            .ok()?;
+        ids.push(a["agent"]["id"].as_str().unwrap().to_owned());
+    }
+    let (ada, bob) = (ids[0].clone(), ids[1].clone());
+    let mut ws = c.ws().await?;
+    c.post(
+        &format!("/api/agents/{ada}/messages"),
+        json!({"text": "kick off the docs work"}),
+    )
+    .await?
+    .ok()?;
+    let created = ws
+        .until("the task", |ev| ev["type"] == "task_upserted")
+        .await?;
+    let task_id = created["task"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["task"]["created_by"], "Ada");
+    assert_eq!(created["task"]["assignee"], bob.as_str());
+    let delivered = match ws
+        .until("Bob's user entry", |ev| {
+            is(ev, "log_entry", &bob) && ev["entry"]["kind"] == "user"
+        })
+        .await
+    {
+        Ok(ev) => ev,
+        Err(e) => anyhow::bail!("{e:#}\nAda: {:#?}", c.logs(&ada).await?),
+    };
+    let line = &delivered["entry"]["messages"][0];
+    assert_eq!(line["sender"]["kind"], "agent");
+    assert_eq!(line["sender"]["name"], "Ada");
+    assert_eq!(
+        line["text"],
+        format!("please take task {task_id} from the board").as_str()
+    );
+    let claimed = ws
+        .until("the claim", |ev| {
+            ev["type"] == "task_upserted" && ev["task"]["status"] == "claimed"
+        })
+        .await;
+    if let Err(e) = claimed {
+        anyhow::bail!(
+            "{e:#}\nAda: {:#?}\nBob: {:#?}",
+            c.logs(&ada).await?,
+            c.logs(&bob).await?
+        );
+    }
+    let task = c.get(&format!("/api/tasks/{task_id}")).await?.ok()?;
+    assert_eq!(task["task"]["claimed_by"], "Bob");
+    assert!(
+        server
+            .model_requests()
+            .iter()
+            .any(|r| r.contains(&format!("[Ada] please take task {task_id} from the board"))),
+        "Bob's model request carries Ada's labelled message"
+    );
+    let again = c
+        .post(&format!("/api/tasks/{task_id}/claim"), json!({}))
+        .await?;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.body["error"]["details"]["claimed_by"], "Bob");
+    running.stop().await?;
+    Ok(())
+}
