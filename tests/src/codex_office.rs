@@ -86,14 +86,7 @@ impl CodexOffice {
 
     /// Hires a codex agent working in `work`; returns its id.
     pub async fn hire(&self, c: &Client, name: &str, work: &Path) -> anyhow::Result<String> {
-        let a = c
-            .post(
-                "/api/agents",
-                json!({"name": name, "backend": "codex", "cwd": work.to_string_lossy()}),
-            )
-            .await?
-            .ok()?;
-        Ok(a["agent"]["id"].as_str().unwrap_or_default().to_owned())
+        c.hire(name, "codex", work).await
     }
 
     /// Turns a failed wait into an error carrying the agent's log and the model server's.

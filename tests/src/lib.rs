@@ -17,6 +17,7 @@ pub mod db_dump;
 pub mod model_server;
 pub mod netns;
 pub mod process;
+pub mod replay;
 
 /// How long tests wait for something that should happen (never a performance assertion).
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -173,6 +174,47 @@ impl Client {
             .and_then(|a| a["id"].as_str())
             .map(str::to_owned)
             .ok_or_else(|| anyhow!("no agent named {name}"))
+    }
+
+    /// Hires agent `name` on `backend` working in `cwd`; returns its id.
+    pub async fn hire(&self, name: &str, backend: &str, cwd: &std::path::Path) -> Result<String> {
+        let a = self
+            .post(
+                "/api/agents",
+                serde_json::json!({"name": name, "backend": backend, "cwd": cwd.to_string_lossy()}),
+            )
+            .await?
+            .ok()?;
+        a["agent"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no agent id in {a}"))
+    }
+
+    /// Sends `text` to `agent` (`POST /api/agents/{id}/messages`); returns the answer.
+    pub async fn say(&self, agent: &str, text: &str) -> Result<Value> {
+        self.post(
+            &format!("/api/agents/{agent}/messages"),
+            serde_json::json!({ "text": text }),
+        )
+        .await?
+        .ok()
+    }
+
+    /// Answers approval request `approval` of `agent`: allow, or decline (with a reason).
+    pub async fn answer(&self, agent: &str, approval: &str, body: Value) -> Result<Value> {
+        self.post(&format!("/api/agents/{agent}/approvals/{approval}"), body)
+            .await?
+            .ok()
+    }
+
+    /// The agent's record in `/api/state`.
+    pub async fn agent_state(&self, agent: &str) -> Result<Value> {
+        let state = self.get("/api/state").await?.ok()?;
+        state["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["id"] == agent).cloned())
+            .ok_or_else(|| anyhow!("no agent {agent} in the state"))
     }
 
     /// All entries of an agent's current conversation.

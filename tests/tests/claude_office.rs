@@ -7,6 +7,7 @@ use isomux_tests::claude_office::ClaudeOffice;
 use isomux_tests::is;
 use isomux_tests::model_server::{Reply, Script};
 use isomux_tests::process::children_matching;
+use isomux_tests::replay::replayed_once;
 use serde_json::json;
 
 #[tokio::test]
@@ -49,12 +50,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     let mut watcher = c.ws().await?;
 
     // 1. A streamed text turn, seen over the WebSocket.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "hello there"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "hello there").await?;
     ws.until("a text delta", |ev| is(ev, "log_delta", &id))
         .await?;
     ws.until("the assistant entry", |ev| {
@@ -79,12 +75,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     }
 
     // 2. A tool call waits for approval; a second connection sees it and answers over REST.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "make a marker"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "make a marker").await?;
     let req = watcher
         .until("the approval request", |ev| {
             is(ev, "approval_requested", &id)
@@ -95,12 +86,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
         "nothing runs before approval"
     );
     let approval = req["approval_id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("/api/agents/{id}/approvals/{approval}"),
-        json!({"allow": true}),
-    )
-    .await?
-    .ok()?;
+    c.answer(&id, &approval, json!({"allow": true})).await?;
     ws.until("the tool result", |ev| {
         is(ev, "log_entry", &id)
             && ev["entry"]["kind"] == "tool_call"
@@ -114,12 +100,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     assert!(work.join("marker_ok").exists());
 
     // 3. A destructive command is denied by the safety rules and never runs or asks anyone.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "clean up"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "clean up").await?;
     let denied = ws
         .until("the denied tool", |ev| {
             (is(ev, "log_entry", &id)
@@ -149,12 +130,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     c2.base = running.url.clone();
     c2.origin = Some(running.url.clone());
     let mut ws = c2.ws().await?;
-    c2.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "still there?"}),
-    )
-    .await?
-    .ok()?;
+    c2.say(&id, "still there?").await?;
     ws.until("the resumed reply", |ev| {
         is(ev, "log_entry", &id) && ev["entry"]["text"] == "Welcome back."
     })
@@ -198,12 +174,7 @@ async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<
          -H 'Authorization: Bearer isx_agent_forged')"
     )));
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{ada_id}/messages"),
-        json!({"text": "tell Demo hello"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&ada_id, "tell Demo hello").await?;
     // Demo's chat gets the message while Ada's tool is still running: watch for both.
     let (mut tool, mut delivered) = (None, None);
     while tool.is_none() || delivered.is_none() {
@@ -260,21 +231,9 @@ async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyho
     let work = office.work("work")?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let ada = c
-        .post(
-            "/api/agents",
-            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
-        )
-        .await?
-        .ok()?;
-    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let id = c.hire("Ada", "claude", &work).await?;
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "please work W-7781"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "please work W-7781").await?;
     ws.until("the slow stream", |ev| is(ev, "log_delta", &id))
         .await?;
     let pids = children_matching(&work, "--output-format");
@@ -296,36 +255,7 @@ async fn the_watchdog_restarts_a_killed_cli_and_replays_the_turn_once() -> anyho
         is(ev, "agent_state", &id) && ev["state"] == "idle"
     })
     .await?;
-    let asked = server
-        .model_requests()
-        .iter()
-        .filter(|r| {
-            r.last_user_text()
-                .is_some_and(|t| t.contains("please work W-7781"))
-        })
-        .count();
-    assert_eq!(asked, 2, "the original request and exactly one replay");
-    let logs = c.logs(&id).await?;
-    assert!(
-        logs.iter()
-            .any(|e| e["kind"] == "system"
-                && e["text"].as_str().is_some_and(|t| t.contains("replay"))),
-        "the log shows the replay marker: {logs:#?}"
-    );
-    let users = logs.iter().filter(|e| e["kind"] == "user").count();
-    assert_eq!(
-        users, 1,
-        "the replay is not a second user message in the log"
-    );
-    let state = c.get("/api/state").await?.ok()?;
-    let agent = state["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(agent["state"], "idle");
+    replayed_once(&c, server, &id, "please work W-7781").await?;
     assert_eq!(
         children_matching(&work, "--output-format").len(),
         1,
@@ -434,21 +364,9 @@ async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
     let work = office.work("work")?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let ada = c
-        .post(
-            "/api/agents",
-            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
-        )
-        .await?
-        .ok()?;
-    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+    let id = c.hire("Ada", "claude", &work).await?;
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "make the marker"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "make the marker").await?;
     let req = ws
         .until("the approval request", |ev| {
             is(ev, "approval_requested", &id)
@@ -476,25 +394,13 @@ async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
     server
         .wait_for_model_requests(2, std::time::Duration::from_secs(10))
         .await?;
-    let state = c.get("/api/state").await?.ok()?;
-    let agent = state["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    let agent = c.agent_state(&id).await?;
     assert_eq!(agent["pending_approvals"].as_array().unwrap().len(), 1);
     assert_eq!(
         agent["pending_approvals"][0]["approval_id"],
         approval.as_str()
     );
-    c.post(
-        &format!("/api/agents/{id}/approvals/{approval}"),
-        json!({"allow": true}),
-    )
-    .await?
-    .ok()?;
+    c.answer(&id, &approval, json!({"allow": true})).await?;
     let next = match ws
         .until("the reply", |ev| {
             (is(ev, "log_entry", &id) && ev["entry"]["text"] == "Marker made.")
@@ -531,12 +437,7 @@ async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result
         .ok()?;
     let id = ada["agent"]["id"].as_str().unwrap().to_owned();
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "first M-1"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "first M-1").await?;
     ws.until("the first turn's end", |ev| {
         is(ev, "log_entry", &id) && ev["entry"]["kind"] == "turn_end"
     })
@@ -554,12 +455,7 @@ async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result
         is(ev, "agent_state", &id) && ev["state"] == "sleeping"
     })
     .await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "second M-2"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "second M-2").await?;
     ws.until("the second turn's end", |ev| {
         is(ev, "log_entry", &id) && ev["entry"]["kind"] == "turn_end"
     })
@@ -605,12 +501,7 @@ async fn tokens_and_secret_env_values_never_reach_the_log() -> anyhow::Result<()
         .ok()?;
     let id = ada["agent"]["id"].as_str().unwrap().to_owned();
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "show env"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "show env").await?;
     let tool = ws
         .until("the env output", |ev| {
             is(ev, "log_entry", &id)

@@ -63,12 +63,7 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
     let mut ws = c.ws().await?;
 
     // The safety rules decline without asking anyone: the model reads the rule's message.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "RESET the tree"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "RESET the tree").await?;
     until_idle(&office, &c, &mut ws, &id).await?;
     let (next, output, note) = after_the_call(&office, "RESET the tree");
     assert!(
@@ -88,12 +83,7 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
     }
 
     // A human declines with a reason: the model reads it, and the command did not run.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "TOUCH a file"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "TOUCH a file").await?;
     let r = ws
         .until("the approval request", |ev| {
             is(ev, "approval_requested", &id)
@@ -101,12 +91,12 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
         .await;
     let asked = office.explain(&c, &id, r).await?;
     let approval = asked["approval_id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("/api/agents/{id}/approvals/{approval}"),
+    c.answer(
+        &id,
+        &approval,
         json!({"allow": false, "reason": "Release freeze FR-2290: no new files today."}),
     )
-    .await?
-    .ok()?;
+    .await?;
     let resolved = ws
         .until("the resolution", |ev| {
             ev["type"] == "approval_resolved" && ev["approval_id"] == approval.as_str()
@@ -130,12 +120,7 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
     assert!(!work.join("declined.txt").exists(), "the command never ran");
 
     // Without a reason nothing is added: codex's "rejected by user" says it all.
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "TOUCH it again"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "TOUCH it again").await?;
     let r = ws
         .until("the second approval request", |ev| {
             is(ev, "approval_requested", &id)
@@ -143,12 +128,7 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
         .await;
     let asked = office.explain(&c, &id, r).await?;
     let approval = asked["approval_id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("/api/agents/{id}/approvals/{approval}"),
-        json!({"allow": false}),
-    )
-    .await?
-    .ok()?;
+    c.answer(&id, &approval, json!({"allow": false})).await?;
     until_idle(&office, &c, &mut ws, &id).await?;
     let (next, _, note) = after_the_call(&office, "TOUCH it again");
     assert_eq!(note, None, "no note: {}", next.body);

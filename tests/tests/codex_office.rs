@@ -4,10 +4,11 @@
 //! threads that must reach the office get network access).
 
 use isomux_tests::codex_office::CodexOffice;
+use isomux_tests::is;
 use isomux_tests::model_server::{Reply, Script};
 use isomux_tests::process::children_matching;
-use isomux_tests::{Client, is};
-use serde_json::{Value, json};
+use isomux_tests::replay::replayed_once;
+use serde_json::json;
 use std::path::Path;
 
 #[tokio::test]
@@ -32,12 +33,7 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
 
     // A streamed text turn.
     server.push_reply(Reply::text("Hello from the scripted Responses API."));
-    c.post(
-        &format!("/api/agents/{bob_id}/messages"),
-        json!({"text": "hello"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&bob_id, "hello").await?;
     ws.until("a delta", |ev| is(ev, "log_delta", &bob_id))
         .await?;
     ws.until("the reply", |ev| {
@@ -59,24 +55,14 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
          -H \"Authorization: Bearer $ISOMUX_AGENT_TOKEN\" -H 'content-type: application/json' \
          -d '{{\"text\":\"hi Demo, from Bob\"}}'"
     )));
-    c.post(
-        &format!("/api/agents/{bob_id}/messages"),
-        json!({"text": "tell Demo hello"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&bob_id, "tell Demo hello").await?;
     let req = ws
         .until("the approval request", |ev| {
             is(ev, "approval_requested", &bob_id)
         })
         .await?;
     let approval = req["approval_id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("/api/agents/{bob_id}/approvals/{approval}"),
-        json!({"allow": true}),
-    )
-    .await?
-    .ok()?;
+    c.answer(&bob_id, &approval, json!({"allow": true})).await?;
     let delivered = ws
         .until("the message in Demo's chat", |ev| {
             is(ev, "log_entry", &demo) && ev["entry"]["kind"] == "user"
@@ -88,15 +74,6 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
     assert_eq!(line["text"], "hi Demo, from Bob");
     running.stop().await?;
     Ok(())
-}
-
-/// The agent's record in `/api/state`.
-async fn agent_state(c: &Client, id: &str) -> anyhow::Result<Value> {
-    let state = c.get("/api/state").await?.ok()?;
-    state["agents"]
-        .as_array()
-        .and_then(|a| a.iter().find(|a| a["id"] == id).cloned())
-        .ok_or_else(|| anyhow::anyhow!("no agent {id} in the state"))
 }
 
 /// The pid of the native `codex app-server` run for the agent working in `cwd`. The pinned
@@ -148,12 +125,7 @@ async fn watchdog_replays_after_kill(wrapper_only: bool) -> anyhow::Result<()> {
     let c = office.owner(&running).await?;
     let id = office.hire(&c, "Ada", &work).await?;
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "please work W-7781"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "please work W-7781").await?;
     let r = ws
         .until("the slow stream", |ev| is(ev, "log_delta", &id))
         .await;
@@ -181,34 +153,7 @@ async fn watchdog_replays_after_kill(wrapper_only: bool) -> anyhow::Result<()> {
         })
         .await;
     office.explain(&c, &id, r).await?;
-    let asked = office
-        .server
-        .model_requests()
-        .iter()
-        .filter(|r| {
-            r.last_user_text()
-                .is_some_and(|t| t.contains("please work W-7781"))
-        })
-        .count();
-    assert_eq!(
-        asked,
-        2,
-        "the original request and exactly one replay:\n{}",
-        office.server.summary()
-    );
-    let logs = c.logs(&id).await?;
-    assert!(
-        logs.iter()
-            .any(|e| e["kind"] == "system"
-                && e["text"].as_str().is_some_and(|t| t.contains("replay"))),
-        "the log shows the replay marker: {logs:#?}"
-    );
-    let users = logs.iter().filter(|e| e["kind"] == "user").count();
-    assert_eq!(
-        users, 1,
-        "the replay is not a second user message in the log: {logs:#?}"
-    );
-    assert_eq!(agent_state(&c, &id).await?["state"], "idle");
+    replayed_once(&c, &office.server, &id, "please work W-7781").await?;
     assert_eq!(
         children_matching(&work, "app-server").len(),
         1,
@@ -225,18 +170,13 @@ async fn a_codex_agent_resumes_its_thread_after_an_office_restart() -> anyhow::R
     let running = office.start().await?;
     let c = office.owner(&running).await?;
     let id = office.hire(&c, "Ada", &work).await?;
-    let conversation = agent_state(&c, &id).await?["conversation_id"].clone();
+    let conversation = c.agent_state(&id).await?["conversation_id"].clone();
     assert!(
         conversation.is_string(),
         "a conversation id: {conversation}"
     );
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "remember RS-3321"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "remember RS-3321").await?;
     let r = ws
         .until("the first reply", |ev| {
             is(ev, "log_entry", &id) && ev["entry"]["text"] == "You said: [Nil] remember RS-3321"
@@ -258,12 +198,7 @@ async fn a_codex_agent_resumes_its_thread_after_an_office_restart() -> anyhow::R
     c2.base = running.url.clone();
     c2.origin = Some(running.url.clone());
     let mut ws = c2.ws().await?;
-    c2.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "still there?"}),
-    )
-    .await?
-    .ok()?;
+    c2.say(&id, "still there?").await?;
     let r = ws
         .until("the resumed reply", |ev| {
             is(ev, "log_entry", &id) && ev["entry"]["text"] == "You said: [Nil] still there?"
@@ -277,7 +212,7 @@ async fn a_codex_agent_resumes_its_thread_after_an_office_restart() -> anyhow::R
         office.server.summary()
     );
     assert_eq!(
-        agent_state(&c2, &id).await?["conversation_id"],
+        c2.agent_state(&id).await?["conversation_id"],
         conversation,
         "the same conversation"
     );
@@ -303,12 +238,7 @@ async fn abort_interrupts_a_codex_turn_and_the_next_message_works() -> anyhow::R
     let c = office.owner(&running).await?;
     let id = office.hire(&c, "Ann", &work).await?;
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "SLOW please"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "SLOW please").await?;
     let r = ws
         .until("the slow stream", |ev| is(ev, "log_delta", &id))
         .await;
@@ -326,12 +256,7 @@ async fn abort_interrupts_a_codex_turn_and_the_next_message_works() -> anyhow::R
         })
         .await;
     office.explain(&c, &id, r).await?;
-    c.post(
-        &format!("/api/agents/{id}/messages"),
-        json!({"text": "after abort"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&id, "after abort").await?;
     let r = ws
         .until("the next reply", |ev| {
             is(ev, "log_entry", &id)

@@ -275,14 +275,7 @@ async fn claude_receives_image_and_document_blocks() -> anyhow::Result<()> {
     let work = office.work("work")?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let agent = c
-        .post(
-            "/api/agents",
-            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
-        )
-        .await?
-        .ok()?;
-    let id = agent["agent"]["id"].as_str().unwrap().to_owned();
+    let id = c.hire("Ada", "claude", &work).await?;
     let png = upload(&c, &id, None, "dot.png", "image/png", PNG)
         .await?
         .ok()?;
@@ -372,12 +365,7 @@ async fn codex_receives_the_image_and_a_note_for_the_pdf() -> anyhow::Result<()>
         .await;
     let asked = office.explain(&c, &id, r).await?;
     let approval = asked["approval_id"].as_str().unwrap().to_owned();
-    c.post(
-        &format!("/api/agents/{id}/approvals/{approval}"),
-        json!({"allow": true}),
-    )
-    .await?
-    .ok()?;
+    c.answer(&id, &approval, json!({"allow": true})).await?;
     let r = ws
         .until("the reply", |ev| {
             is(ev, "log_entry", &id) && ev["entry"]["text"] == "A dot and a page."

@@ -37,12 +37,7 @@ fn script() -> Script {
 
 /// Sends `text` and waits for the end of the turn it starts.
 async fn turn(c: &Client, ws: &mut Ws, agent: &str, text: &str) -> anyhow::Result<()> {
-    c.post(
-        &format!("/api/agents/{agent}/messages"),
-        json!({ "text": text }),
-    )
-    .await?
-    .ok()?;
+    c.say(agent, text).await?;
     end_of_turn(ws, agent).await
 }
 
@@ -192,14 +187,7 @@ async fn claude_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Resu
         .clone();
     assert_eq!(claude["capabilities"]["fork"], true);
     assert_eq!(claude["capabilities"]["fork_at_message"], true);
-    let agent = c
-        .post(
-            "/api/agents",
-            json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy()}),
-        )
-        .await?
-        .ok()?;
-    let id = agent["agent"]["id"].as_str().unwrap().to_owned();
+    let id = c.hire("Ada", "claude", &work).await?;
     edit_fork_and_resume(&c, &office.server, &id).await?;
     running.stop().await?;
     Ok(())
