@@ -298,6 +298,21 @@ async fn attack() -> anyhow::Result<()> {
         ))
         .await?
         .ok()?;
+    // A live API token works from anywhere (not only loopback), as its member.
+    let live_pat = owner
+        .post("/api/tokens", json!({"name": "remote-office"}))
+        .await?
+        .ok()?;
+    let (s, me, _) = outside
+        .send(
+            "GET",
+            "/api/me",
+            &bearer("", live_pat["secret"].as_str().unwrap()).headers,
+            None,
+        )
+        .await?;
+    assert_eq!(s, 200, "an API token from a non-loopback peer: {me}");
+    assert_eq!(me["me"]["device"], "remote-office");
     let expired_invite = invite("owner", 1)
         .await?
         .rsplit('/')

@@ -113,6 +113,21 @@ impl Running {
     }
 }
 
+/// Failed sign-ins allowed per address per minute (`ISOMUX_SIGNIN_FAILURES_PER_MINUTE`,
+/// default 10).
+fn accept_limit() -> isomux_server::RateLimit {
+    match std::env::var("ISOMUX_SIGNIN_FAILURES_PER_MINUTE")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        Some(n) if n > 0 => isomux_server::RateLimit {
+            burst: n,
+            refill: std::time::Duration::from_secs(60) / n,
+        },
+        _ => isomux_server::RateLimit::default(),
+    }
+}
+
 /// The names a self-signed certificate covers: loopback, the listen address when it is a
 /// specific one, and the public URL's host.
 fn self_signed_names(opts: &ServeOptions) -> Vec<String> {
@@ -260,7 +275,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             ui: opts.ui.clone().unwrap_or_else(UiSource::detect),
             secure_cookies: tls.is_some(),
             data_dir: Some(dir.clone()),
-            accept_limit: isomux_server::RateLimit::default(),
+            accept_limit: accept_limit(),
         },
     );
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
