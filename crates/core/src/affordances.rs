@@ -19,7 +19,7 @@ use crate::office::{Caller, Office, OfficeHandle};
 use crate::store::NewEntry;
 use crate::visibility::Visibility;
 use isomux_protocol::op::SendMessage;
-use isomux_protocol::op::responses::{CardPosted, MessageAccepted, OpOutput};
+use isomux_protocol::op::responses::{CardPosted, MessageAccepted, OpOutput, SkillsBody};
 use isomux_protocol::{AgentId, Entry, EntryBody, MessageId, Op, ServerMessage};
 use std::path::{Path, PathBuf};
 
@@ -84,6 +84,9 @@ pub(crate) struct CardContext {
     pub uploads: PathBuf,
     /// Who shows the card.
     pub by: String,
+    /// The agent's CLI's HOME (the office/room `HOME` if set, else the server's): where its
+    /// user and plugin skills live.
+    pub home: PathBuf,
 }
 
 impl Office {
@@ -102,10 +105,21 @@ impl Office {
                 "an agent may post cards only to its own chat ($ISOMUX_AGENT_ID)".into(),
             ));
         }
+        let cwd = PathBuf::from(&a.rec.cwd);
+        let room = a.rec.room_id.clone();
+        let home = self
+            .rooms
+            .iter()
+            .find(|r| r.id == room)
+            .and_then(|r| r.env.get("HOME"))
+            .or_else(|| self.office.env.get("HOME"))
+            .cloned()
+            .unwrap_or_else(home);
         Ok(CardContext {
-            cwd: PathBuf::from(&a.rec.cwd),
+            cwd,
             uploads: crate::files::agent_dir(&self.config.data_dir, id),
             by: caller.display_name(),
+            home: PathBuf::from(home),
         })
     }
 
@@ -133,13 +147,15 @@ impl Office {
     }
 }
 
-/// Whether [`OfficeHandle::call`] routes `op` here: the card ops, and a human's `/isomux-diff`.
+/// Whether [`OfficeHandle::call`] routes `op` here: the card ops, the skills list, and a
+/// human's slash command other than the actor's own (`/isomux-diff`, or maybe a skill).
 pub(crate) fn is_card_op(caller: &Caller, op: &Op) -> bool {
     match op {
         Op::ReadFile { .. } | Op::ShowDiff { .. } | Op::EditFile { .. } => true,
-        Op::TerminalCommand { .. } => true,
+        Op::TerminalCommand { .. } | Op::ListSkills { .. } => true,
         Op::SendMessage(m) => {
-            caller.is_human() && matches!(slash_command(&m.text), Some(("isomux-diff", _)))
+            caller.is_human()
+                && slash_command(&m.text).is_some_and(|(name, _)| name != "isomux-system-prompt")
         }
         _ => false,
     }
@@ -148,6 +164,43 @@ pub(crate) fn is_card_op(caller: &Caller, op: &Op) -> bool {
 /// Runs a card op: context from the actor, the work on a blocking thread, the card stored by
 /// the actor.
 pub(crate) async fn call(handle: &OfficeHandle, caller: Caller, op: Op) -> Result<OpOutput> {
+    match op {
+        Op::ListSkills { agent_id } => {
+            let ctx = handle.card_context(caller, agent_id).await?;
+            let skills = tokio::task::spawn_blocking(move || {
+                crate::skills::discover(&ctx.home, &ctx.cwd)
+                    .into_iter()
+                    .map(|s| s.skill)
+                    .collect()
+            })
+            .await
+            .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+            Ok(OpOutput::Skills(SkillsBody { skills }))
+        }
+        Op::SendMessage(mut m) if !matches!(slash_command(&m.text), Some(("isomux-diff", _))) => {
+            // A skill runs as its body plus the arguments; anything else (a backend's own
+            // command) goes to the agent as typed.
+            let (name, args) = slash_command(&m.text)
+                .map(|(n, a)| (n.to_owned(), a.to_owned()))
+                .unwrap_or_default();
+            let ctx = handle
+                .card_context(caller.clone(), m.agent_id.clone())
+                .await?;
+            let found = tokio::task::spawn_blocking(move || {
+                crate::skills::find(&ctx.home, &ctx.cwd, &name)
+            })
+            .await
+            .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+            if let Some(skill) = found {
+                m.text = crate::skills::invocation(&skill.body, &args);
+            }
+            handle.call_actor(caller, Op::SendMessage(m)).await
+        }
+        op => call_card(handle, caller, op).await,
+    }
+}
+
+async fn call_card(handle: &OfficeHandle, caller: Caller, op: Op) -> Result<OpOutput> {
     let (agent_id, work, command) = match op {
         Op::ReadFile { agent_id, path } => (agent_id, Work::Read(path), false),
         Op::ShowDiff { agent_id, dir } => (agent_id, Work::Diff(dir), false),

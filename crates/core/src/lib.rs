@@ -22,6 +22,7 @@ pub mod prompt;
 pub mod queue;
 pub mod redact;
 pub mod safety;
+pub mod skills;
 pub mod store;
 pub mod tasks;
 pub mod time;

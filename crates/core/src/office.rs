@@ -202,10 +202,15 @@ impl OfficeHandle {
 
     /// Applies one op as `caller`.
     pub async fn call(&self, caller: Caller, op: Op) -> Result<OpOutput> {
-        // Cards read files or run git: that work happens here, never on the actor.
+        // Cards and skills read files or run git: that work happens here, never on the actor.
         if crate::affordances::is_card_op(&caller, &op) {
             return crate::affordances::call(self, caller, op).await;
         }
+        self.call_actor(caller, op).await
+    }
+
+    /// Applies one op on the actor as it is (no card or skill handling).
+    pub(crate) async fn call_actor(&self, caller: Caller, op: Op) -> Result<OpOutput> {
         self.request(|reply| Request::Call { caller, op, reply })
             .await?
     }

@@ -3,6 +3,7 @@
 //! `op_id`); the desktop webview sends the same `Op` over one Tauri command; tests call it on the
 //! core directly. Responses are the JSON bodies in [`responses`], identical on every door.
 
+use crate::cards::Skill;
 use crate::ids::*;
 use crate::members::*;
 use crate::model::*;
@@ -199,6 +200,11 @@ pub enum Op {
     EditFile { agent_id: AgentId, path: String },
     /// Offer a "Copy to terminal" card for a command.
     TerminalCommand { agent_id: AgentId, command: String },
+    /// The slash autocomplete for an agent: office commands and the skills its CLI would find
+    /// (user, project, plugin, bundled), highest priority first, each with its source. A
+    /// human's message `/name args` naming one of the skills sends the skill's body with the
+    /// arguments as the turn. Answers [`responses::SkillsBody`].
+    ListSkills { agent_id: AgentId },
 }
 
 /// `POST /api/tasks`.
@@ -354,6 +360,7 @@ impl Op {
             Op::ShowDiff { .. } => "show_diff",
             Op::EditFile { .. } => "edit_file",
             Op::TerminalCommand { .. } => "terminal_command",
+            Op::ListSkills { .. } => "list_skills",
         }
     }
 }
@@ -527,6 +534,12 @@ pub mod responses {
         pub entry: Entry,
     }
 
+    /// `{"skills": […]}`
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct SkillsBody {
+        pub skills: Vec<Skill>,
+    }
+
     /// Whatever an op answers; serialized as the inner body (no tag). Callers know which
     /// body their op returns and decode it with the matching type.
     #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -554,6 +567,7 @@ pub mod responses {
         Task(Box<TaskBody>),
         Tasks(TasksBody),
         CardPosted(Box<CardPosted>),
+        Skills(SkillsBody),
         Done(Done),
     }
 

@@ -158,6 +158,7 @@ pub const ROUTES: &[Route] = &[
         "/api/agents/{agent_id}/terminal-command",
         Any,
     ),
+    r("list_skills", Get, "/api/agents/{agent_id}/skills", Any),
 ];
 
 /// The row for an op id.

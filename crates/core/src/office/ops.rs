@@ -51,7 +51,8 @@ impl Office {
             op @ (Op::ReadFile { .. }
             | Op::ShowDiff { .. }
             | Op::EditFile { .. }
-            | Op::TerminalCommand { .. }) => Err(CoreError::InvalidBody(format!(
+            | Op::TerminalCommand { .. }
+            | Op::ListSkills { .. }) => Err(CoreError::InvalidBody(format!(
                 "{} is answered through OfficeHandle::call",
                 op.op_id()
             ))),
