@@ -256,6 +256,25 @@ mod tests {
         unsafe { libc::kill(-pgid, 0) == 0 }
     }
 
+    /// Waits up to `tries` × 10 ms for group `pgid` to be gone; true once it is.
+    async fn group_gone(pgid: i32, tries: u32) -> bool {
+        for _ in 0..tries {
+            if !group_alive(pgid) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        !group_alive(pgid)
+    }
+
+    /// The exit status of `child`, which must exit within 5 s.
+    async fn exit_of(child: &mut tokio::process::Child) -> std::process::ExitStatus {
+        tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .expect("the child dies")
+            .expect("wait")
+    }
+
     #[tokio::test]
     async fn dropping_the_guard_kills_the_whole_group() {
         let mut cmd = Command::new("sh");
@@ -267,21 +286,9 @@ mod tests {
         assert_eq!(first, "started");
         assert!(group_alive(pgid));
         drop(spawned.guard);
-        let status = tokio::time::timeout(Duration::from_secs(5), spawned.child.wait())
-            .await
-            .expect("the shell dies")
-            .expect("wait");
-        assert!(!status.success());
+        assert!(!exit_of(&mut spawned.child).await.success());
         // The background sleep is reaped by init shortly after the kill.
-        let mut alive = true;
-        for _ in 0..200 {
-            alive = group_alive(pgid);
-            if !alive {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(!alive, "the group is gone");
+        assert!(group_gone(pgid, 200).await, "the group is gone");
         let tail = spawned
             .stderr
             .text_after_close(Duration::from_secs(2))
@@ -289,22 +296,24 @@ mod tests {
         assert_eq!(tail, "oops\n");
     }
 
-    async fn spawn_registered_sleep(data_dir: &Path) -> SpawnedChild {
+    /// A `sleep 100` registered in `data_dir`, its group id and its registry entry.
+    async fn spawn_registered_sleep(data_dir: &Path) -> (SpawnedChild, i32, PathBuf) {
         let mut cmd = Command::new("sleep");
         cmd.arg("100");
-        spawn_child(cmd, Some(data_dir)).expect("spawn sleep")
-    }
-
-    #[tokio::test]
-    async fn registering_writes_an_entry_the_guard_removes() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let spawned = spawn_registered_sleep(dir.path()).await;
+        let spawned = spawn_child(cmd, Some(data_dir)).expect("spawn sleep");
         let pgid = spawned.guard.pgid().expect("pgid");
         let entry = spawned
             .guard
             .registry_entry()
             .expect("registered")
             .to_owned();
+        (spawned, pgid, entry)
+    }
+
+    #[tokio::test]
+    async fn registering_writes_an_entry_the_guard_removes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (spawned, pgid, entry) = spawn_registered_sleep(dir.path()).await;
         assert_eq!(entry, registry_dir(dir.path()).join(pgid.to_string()));
         let text = std::fs::read_to_string(&entry).expect("entry");
         let start = registry::start_time(pgid).expect("start time");
@@ -312,11 +321,7 @@ mod tests {
         let mut child = spawned.child;
         drop(spawned.guard);
         assert!(!entry.exists(), "the guard removed the entry");
-        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-            .await
-            .expect("the sleep dies")
-            .expect("wait");
-        assert!(!status.success());
+        assert!(!exit_of(&mut child).await.success());
         // Nothing is left to reap.
         assert_eq!(reap(dir.path()), Vec::<u32>::new());
     }
@@ -324,22 +329,13 @@ mod tests {
     #[tokio::test]
     async fn reaping_kills_a_group_whose_guard_was_lost() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spawned = spawn_registered_sleep(dir.path()).await;
-        let pgid = spawned.guard.pgid().expect("pgid");
-        let entry = spawned
-            .guard
-            .registry_entry()
-            .expect("registered")
-            .to_owned();
+        let (spawned, pgid, entry) = spawn_registered_sleep(dir.path()).await;
         // A crash: the guard never runs.
         std::mem::forget(spawned.guard);
         let mut child = spawned.child;
         assert!(group_alive(pgid));
         assert_eq!(reap(dir.path()), vec![u32::try_from(pgid).expect("pid")]);
-        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-            .await
-            .expect("the sleep dies")
-            .expect("wait");
+        let status = exit_of(&mut child).await;
         assert_eq!(
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(libc::SIGKILL)
@@ -368,27 +364,13 @@ mod tests {
             "the background sleep outlived its leader"
         );
         assert_eq!(reap(dir.path()), vec![u32::try_from(pgid).expect("pid")]);
-        let mut alive = true;
-        for _ in 0..500 {
-            alive = group_alive(pgid);
-            if !alive {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(!alive, "the group is gone");
+        assert!(group_gone(pgid, 500).await, "the group is gone");
     }
 
     #[tokio::test]
     async fn reaping_spares_a_recycled_pid_but_drops_its_entry() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spawned = spawn_registered_sleep(dir.path()).await;
-        let pgid = spawned.guard.pgid().expect("pgid");
-        let entry = spawned
-            .guard
-            .registry_entry()
-            .expect("registered")
-            .to_owned();
+        let (spawned, pgid, entry) = spawn_registered_sleep(dir.path()).await;
         let start = registry::start_time(pgid).expect("start time");
         // Pretend the entry was written for an earlier process that had the same pid.
         std::fs::write(
