@@ -14,6 +14,7 @@ pub mod queue;
 pub mod slash;
 pub mod sound;
 pub mod spawn_dialog;
+pub mod task_board;
 pub mod upload;
 pub mod wall;
 

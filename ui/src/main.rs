@@ -2,6 +2,7 @@
 //! On the host the crate only compiles, so the store and transport helpers can be unit-tested.
 
 mod app;
+mod board;
 mod components;
 mod env_text;
 mod look;

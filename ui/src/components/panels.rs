@@ -1,6 +1,6 @@
 //! Panels the wall controls open: the office rules editor behind the framed sign (the office's
-//! name, prompt and environment, `GET|PUT /api/office/settings`, saving is the owner's) and the
-//! task board behind the corkboard (a placeholder until the board lands).
+//! name, prompt and environment, `GET|PUT /api/office/settings`, saving is the owner's). The
+//! task board behind the corkboard is `task_board.rs`.
 
 use crate::env_text::{format_env, parse_env};
 use crate::store::use_store;
@@ -11,7 +11,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 /// Esc closes the panel that calls this (removed with it).
-fn close_on_escape(on_close: Callback<()>) {
+pub fn close_on_escape(on_close: Callback<()>) {
     let esc = window_event_listener(ev::keydown, move |ev| {
         if ev.key() == "Escape" {
             on_close.run(());
@@ -138,33 +138,6 @@ pub fn OfficeSettingsDialog(on_close: Callback<()>) -> impl IntoView {
                     </button>
                 </div>
             </form>
-        </div>
-    }
-}
-
-/// The task board behind the corkboard: lists nothing yet.
-#[component]
-pub fn TaskBoardPanel(on_close: Callback<()>) -> impl IntoView {
-    close_on_escape(on_close);
-    view! {
-        <div class="modal-backdrop" on:click=move |_| on_close.run(())>
-            <section
-                id="task-board-panel"
-                class="modal corkboard-panel"
-                role="dialog"
-                aria-label="Task board"
-                on:click=|ev| ev.stop_propagation()
-            >
-                <h2>"Task board"</h2>
-                <p>"The shared task board is coming soon: tasks for agents and humans, pinned here."</p>
-                <ul class="tasks" aria-label="Tasks"></ul>
-                <div class="actions">
-                    <button id="panel-close" type="button" class="secondary"
-                        on:click=move |_| on_close.run(())>
-                        "Close"
-                    </button>
-                </div>
-            </section>
         </div>
     }
 }

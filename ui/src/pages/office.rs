@@ -4,8 +4,9 @@
 //! (`.room-tab.attention`) while one of its agents waits for attention.
 
 use crate::components::office_svg::OfficeScene;
-use crate::components::panels::{OfficeSettingsDialog, TaskBoardPanel};
+use crate::components::panels::OfficeSettingsDialog;
 use crate::components::spawn_dialog::SpawnDialog;
+use crate::components::task_board::TaskBoardPanel;
 use crate::store::use_store;
 use leptos::prelude::*;
 

@@ -1,5 +1,7 @@
 //! Ops over REST: the route table gives method and path; the op's fields fill the `{params}`
-//! and the rest go as the query (GET) or the JSON body. Same-origin cookies authenticate.
+//! and the rest go as the query (GET, `null`s left out) or the JSON body (as the desktop's IPC
+//! sends it: a `null` can mean something, e.g. `assignee: null` unassigns a task). Same-origin
+//! cookies authenticate.
 
 use super::ApiError;
 use isomux_protocol::routes::route;
@@ -27,7 +29,6 @@ pub(super) fn build(op: &Op) -> Result<HttpRequest, String> {
         Err(e) => return Err(e.to_string()),
     };
     fields.remove("op");
-    fields.retain(|_, v| !v.is_null());
     let mut url = String::new();
     for seg in row.path.split('/').filter(|s| !s.is_empty()) {
         url.push('/');
@@ -44,6 +45,7 @@ pub(super) fn build(op: &Op) -> Result<HttpRequest, String> {
     if row.method == HttpMethod::Get {
         let query: Vec<String> = fields
             .iter()
+            .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| format!("{}={}", encode(k), encode(&scalar(v))))
             .collect();
         if !query.is_empty() {
@@ -150,8 +152,23 @@ mod tests {
         let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(
             body,
-            serde_json::json!({"text": "hi", "steer": false, "attachments": []})
+            serde_json::json!({"text": "hi", "client_message_id": null, "steer": false, "attachments": []})
         );
+    }
+
+    #[test]
+    fn an_explicit_null_reaches_the_body() {
+        let op = Op::UpdateTask(isomux_protocol::op::UpdateTask {
+            task_id: "tk_1".into(),
+            title: None,
+            description: None,
+            assignee: Some(None),
+            status: None,
+        });
+        let r = build(&op).unwrap();
+        assert_eq!(r.url, "/api/tasks/tk_1");
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"assignee": null}));
     }
 
     #[test]
