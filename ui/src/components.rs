@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod character;
 pub mod chat_log;
 pub mod composer;
+pub mod conversations;
 pub mod geometry;
 pub mod highlight;
 pub mod markdown;
