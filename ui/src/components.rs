@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod markdown;
 pub mod office_svg;
 pub mod panels;
+pub mod people;
 pub mod queue;
 pub mod slash;
 pub mod sound;

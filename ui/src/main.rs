@@ -7,6 +7,7 @@ mod components;
 mod env_text;
 mod look;
 mod pages;
+mod qr;
 mod storage;
 mod store;
 mod transport;

@@ -5,6 +5,7 @@
 
 use crate::components::office_svg::OfficeScene;
 use crate::components::panels::OfficeSettingsDialog;
+use crate::components::people::PeopleButton;
 use crate::components::spawn_dialog::SpawnDialog;
 use crate::components::task_board::TaskBoardPanel;
 use crate::store::use_store;
@@ -87,6 +88,7 @@ pub fn Office() -> impl IntoView {
                         }
                     </For>
                 </nav>
+                <PeopleButton />
                 <button
                     id="dark-toggle"
                     class="icon"
