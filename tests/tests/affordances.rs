@@ -113,6 +113,21 @@ async fn a_claude_agent_shows_files_diffs_and_commands_in_its_chat() -> anyhow::
     assert_eq!(served.status, 200);
     assert_eq!(served.headers["content-type"], "image/png");
 
+    // The baseline taught the model the manifest and the affordances (in claude's system
+    // prompt as the model server received it).
+    let system = server.model_requests()[0].system_text().unwrap_or_default();
+    let manifest = office.home().join("agents-summary.json");
+    for want in [
+        format!("read {}", manifest.display()),
+        "$ISOMUX_URL/api/agents/$ISOMUX_AGENT_ID/read-file".to_owned(),
+        "$ISOMUX_URL/api/tasks/<task_id>/claim".to_owned(),
+    ] {
+        assert!(
+            system.contains(&want),
+            "system prompt lacks {want}: {system}"
+        );
+    }
+
     // The diff card shows the file the model just wrote.
     let diff = card(&mut ws, &id, "diff").await?;
     assert_eq!(diff["dir"], work.to_string_lossy().as_ref());
