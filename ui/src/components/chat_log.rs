@@ -1,6 +1,7 @@
 //! The conversation log of one agent: loaded entries (user lines with their attachments,
-//! markdown answers, collapsed thinking, tool cards, errors with their hint, system markers)
-//! followed by the live streaming buffers. Each entry keeps its DOM node while it streams or
+//! markdown answers, collapsed thinking, tool cards, errors with their hint, system markers,
+//! the affordance cards of `cards`) followed by the live streaming buffers. User entries offer
+//! "Edit" (fork from that message, `edit`). Each entry keeps its DOM node while it streams or
 //! updates, so it can be watched growing.
 //!
 //! Virtualized for long conversations: only the rows in view plus [`OVERSCAN`] on each side are
@@ -8,6 +9,9 @@
 //! row was shown, estimated before). Scrolling near the top fetches the previous page
 //! (`GET /api/agents/:id/logs?before=…&limit=200`) and keeps the rows in view where they were.
 //! New output follows the bottom only when the reader is already there.
+
+mod cards;
+mod edit;
 
 use super::markdown::Markdown;
 use crate::store::use_store;
@@ -347,29 +351,37 @@ fn render_entry(e: &Entry, agent: &AgentId, on_resize: RwSignal<u64>) -> AnyView
     let id = e.id.to_string();
     let resized = move |_| on_resize.update(|n| *n += 1);
     match e.body.clone() {
-        EntryBody::User { messages } => view! {
-            <div class="entry entry-user" data-entry-id=id>
-                {messages
-                    .into_iter()
-                    .map(|m| {
-                        let files = m
-                            .attachments
-                            .iter()
-                            .map(|name| attachment(agent, name, on_resize))
-                            .collect_view();
-                        view! {
-                            <div class="line">
-                                <span class="sender">{m.sender.label()}</span>
-                                " "
-                                <span class="text">{m.text}</span>
-                                <div class="attachments">{files}</div>
-                            </div>
-                        }
-                    })
-                    .collect_view()}
-            </div>
+        EntryBody::User { messages } => {
+            let lines = messages
+                .iter()
+                .map(|m| {
+                    let files = m
+                        .attachments
+                        .iter()
+                        .map(|name| attachment(agent, name, on_resize))
+                        .collect_view();
+                    view! {
+                        <div class="line">
+                            <span class="sender">{m.sender.label()}</span>
+                            " "
+                            <span class="text">{m.text.clone()}</span>
+                            <div class="attachments">{files}</div>
+                        </div>
+                    }
+                })
+                .collect_view()
+                .into_any();
+            view! {
+                <edit::UserEntry
+                    agent=agent.clone()
+                    entry_id=e.id.clone()
+                    text=edit::initial_text(&messages)
+                    lines
+                    on_resize
+                />
+            }
+            .into_any()
         }
-        .into_any(),
         EntryBody::Assistant { text } => view! {
             <div class="entry entry-assistant" data-entry-id=id>
                 <Markdown text=text />
@@ -427,12 +439,22 @@ fn render_entry(e: &Entry, agent: &AgentId, on_resize: RwSignal<u64>) -> AnyView
         }
         .into_any(),
         EntryBody::TurnEnd { .. } => ().into_any(),
-        // Affordance cards (read-file, diff, edit-file, terminal-command): placeholder until
-        // the chat renders them (shapes in isomux_protocol::EntryBody and `cards`).
-        EntryBody::File { .. }
-        | EntryBody::Diff { .. }
-        | EntryBody::EditFile { .. }
-        | EntryBody::TerminalCommand { .. } => ().into_any(),
+        EntryBody::File {
+            path,
+            name,
+            size,
+            image,
+            by,
+            ..
+        } => cards::file_card(id, agent, path, &name, size, image, by, on_resize),
+        EntryBody::Diff {
+            dir,
+            files,
+            truncated,
+            by,
+        } => cards::diff_card(id, dir, &files, truncated, by, on_resize),
+        EntryBody::EditFile { path, by } => cards::edit_file_card(id, path, by),
+        EntryBody::TerminalCommand { command, by } => cards::terminal_card(id, command, by),
     }
 }
 
