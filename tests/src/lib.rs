@@ -208,6 +208,15 @@ impl Client {
             .ok()
     }
 
+    /// The backend of `kind` (`claude`, `codex`, `demo`) as `/api/state` offers it.
+    pub async fn backend(&self, kind: &str) -> Result<Value> {
+        let state = self.get("/api/state").await?.ok()?;
+        state["backends"]
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["kind"] == kind).cloned())
+            .ok_or_else(|| anyhow!("the {kind} backend is not offered"))
+    }
+
     /// The agent's record in `/api/state`.
     pub async fn agent_state(&self, agent: &str) -> Result<Value> {
         let state = self.get("/api/state").await?.ok()?;
@@ -279,6 +288,19 @@ impl Ws {
             }
         }
         bail!("timed out waiting for {what}")
+    }
+
+    /// Waits for an approval request of `agent`; returns its approval id.
+    pub async fn approval(&mut self, agent: &str) -> Result<String> {
+        let ev = self
+            .until("an approval request", |ev| {
+                is(ev, "approval_requested", agent)
+            })
+            .await?;
+        ev["approval_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no approval_id in {ev}"))
     }
 
     pub async fn send(&mut self, v: Value) -> Result<()> {

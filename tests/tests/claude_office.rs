@@ -26,14 +26,7 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     std::fs::create_dir_all(work.join("important"))?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let state = c.get("/api/state").await?.ok()?;
-    let claude = state["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["kind"] == "claude")
-        .expect("the claude backend is offered")
-        .clone();
+    let claude = c.backend("claude").await?;
     assert_eq!(claude["usable"], true, "{claude}");
     assert_eq!(claude["capabilities"]["interrupt"], true);
 
@@ -76,16 +69,11 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
 
     // 2. A tool call waits for approval; a second connection sees it and answers over REST.
     c.say(&id, "make a marker").await?;
-    let req = watcher
-        .until("the approval request", |ev| {
-            is(ev, "approval_requested", &id)
-        })
-        .await?;
+    let approval = watcher.approval(&id).await?;
     assert!(
         !work.join("marker_ok").exists(),
         "nothing runs before approval"
     );
-    let approval = req["approval_id"].as_str().unwrap().to_owned();
     c.answer(&id, &approval, json!({"allow": true})).await?;
     ws.until("the tool result", |ev| {
         is(ev, "log_entry", &id)
@@ -367,12 +355,7 @@ async fn a_pending_approval_survives_a_cli_restart() -> anyhow::Result<()> {
     let id = c.hire("Ada", "claude", &work).await?;
     let mut ws = c.ws().await?;
     c.say(&id, "make the marker").await?;
-    let req = ws
-        .until("the approval request", |ev| {
-            is(ev, "approval_requested", &id)
-        })
-        .await?;
-    let approval = req["approval_id"].as_str().unwrap().to_owned();
+    let approval = ws.approval(&id).await?;
     let pids = children_matching(&work, "--output-format");
     assert_eq!(pids.len(), 1, "{pids:?}");
     std::process::Command::new("kill")

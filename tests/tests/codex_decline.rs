@@ -84,13 +84,8 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
 
     // A human declines with a reason: the model reads it, and the command did not run.
     c.say(&id, "TOUCH a file").await?;
-    let r = ws
-        .until("the approval request", |ev| {
-            is(ev, "approval_requested", &id)
-        })
-        .await;
-    let asked = office.explain(&c, &id, r).await?;
-    let approval = asked["approval_id"].as_str().unwrap().to_owned();
+    let r = ws.approval(&id).await;
+    let approval = office.explain(&c, &id, r).await?;
     c.answer(
         &id,
         &approval,
@@ -121,13 +116,8 @@ async fn the_model_learns_why_a_codex_call_was_declined() -> anyhow::Result<()> 
 
     // Without a reason nothing is added: codex's "rejected by user" says it all.
     c.say(&id, "TOUCH it again").await?;
-    let r = ws
-        .until("the second approval request", |ev| {
-            is(ev, "approval_requested", &id)
-        })
-        .await;
-    let asked = office.explain(&c, &id, r).await?;
-    let approval = asked["approval_id"].as_str().unwrap().to_owned();
+    let r = ws.approval(&id).await;
+    let approval = office.explain(&c, &id, r).await?;
     c.answer(&id, &approval, json!({"allow": false})).await?;
     until_idle(&office, &c, &mut ws, &id).await?;
     let (next, _, note) = after_the_call(&office, "TOUCH it again");

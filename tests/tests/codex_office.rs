@@ -56,12 +56,7 @@ async fn a_codex_agent_streams_and_reaches_the_office() -> anyhow::Result<()> {
          -d '{{\"text\":\"hi Demo, from Bob\"}}'"
     )));
     c.say(&bob_id, "tell Demo hello").await?;
-    let req = ws
-        .until("the approval request", |ev| {
-            is(ev, "approval_requested", &bob_id)
-        })
-        .await?;
-    let approval = req["approval_id"].as_str().unwrap().to_owned();
+    let approval = ws.approval(&bob_id).await?;
     c.answer(&bob_id, &approval, json!({"allow": true})).await?;
     let delivered = ws
         .until("the message in Demo's chat", |ev| {

@@ -358,13 +358,8 @@ async fn codex_receives_the_image_and_a_note_for_the_pdf() -> anyhow::Result<()>
     )
     .await?
     .ok()?;
-    let r = ws
-        .until("the approval request", |ev| {
-            is(ev, "approval_requested", &id)
-        })
-        .await;
-    let asked = office.explain(&c, &id, r).await?;
-    let approval = asked["approval_id"].as_str().unwrap().to_owned();
+    let r = ws.approval(&id).await;
+    let approval = office.explain(&c, &id, r).await?;
     c.answer(&id, &approval, json!({"allow": true})).await?;
     let r = ws
         .until("the reply", |ev| {

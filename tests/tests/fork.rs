@@ -177,14 +177,7 @@ async fn claude_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Resu
     let work = office.work("work")?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let state = c.get("/api/state").await?.ok()?;
-    let claude = state["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["kind"] == "claude")
-        .unwrap()
-        .clone();
+    let claude = c.backend("claude").await?;
     assert_eq!(claude["capabilities"]["fork"], true);
     assert_eq!(claude["capabilities"]["fork_at_message"], true);
     let id = c.hire("Ada", "claude", &work).await?;
@@ -198,14 +191,7 @@ async fn codex_edit_forks_at_the_message_and_resume_goes_back() -> anyhow::Resul
     let office = CodexOffice::new(script())?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let state = c.get("/api/state").await?.ok()?;
-    let codex = state["backends"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["kind"] == "codex")
-        .unwrap()
-        .clone();
+    let codex = c.backend("codex").await?;
     assert_eq!(codex["capabilities"]["fork"], true);
     assert_eq!(codex["capabilities"]["fork_at_message"], true);
     let id = office.hire(&c, "Cody", &office.work("work")?).await?;
