@@ -136,10 +136,14 @@ impl Drop for ServerProcess {
 /// Fails (never skips) with the install command when it is missing.
 pub fn cli_bin(name: &str) -> Result<PathBuf> {
     let var = format!("ISOMUX_{}_BIN", name.to_ascii_uppercase());
-    let path = std::env::var_os(&var).map_or_else(
-        || repo_root().join(".tools/npm/node_modules/.bin").join(name),
-        PathBuf::from,
-    );
+    cli_bin_from(name, std::env::var_os(&var).map(PathBuf::from))
+}
+
+/// [`cli_bin`] with the variable's value given: `from_env`, else the pinned install.
+pub fn cli_bin_from(name: &str, from_env: Option<PathBuf>) -> Result<PathBuf> {
+    let var = format!("ISOMUX_{}_BIN", name.to_ascii_uppercase());
+    let path =
+        from_env.unwrap_or_else(|| repo_root().join(".tools/npm/node_modules/.bin").join(name));
     if !path.exists() {
         bail!(
             "the pinned `{name}` CLI is not installed (looked for {}; set ${var} or run \

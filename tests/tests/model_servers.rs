@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail, ensure};
 use isomux_tests::model_server::{
     AnthropicServer, LastInput, OpenAiServer, Part, Reply, Script, THINKING_SIGNATURE, Usage,
 };
-use isomux_tests::process::repo_root;
+use isomux_tests::process::{cli_bin, cli_bin_from, repo_root};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -607,26 +607,6 @@ async fn slow_streams_survive_a_client_hanging_up() -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // The real CLIs
 // ---------------------------------------------------------------------------------------------
-
-/// The pinned CLI: `$ISOMUX_<NAME>_BIN`, else `<repo>/.tools/npm/node_modules/.bin/<name>`.
-fn cli_bin(name: &str) -> Result<PathBuf> {
-    let var = format!("ISOMUX_{}_BIN", name.to_ascii_uppercase());
-    cli_bin_from(name, std::env::var_os(&var).map(PathBuf::from))
-}
-
-fn cli_bin_from(name: &str, from_env: Option<PathBuf>) -> Result<PathBuf> {
-    let var = format!("ISOMUX_{}_BIN", name.to_ascii_uppercase());
-    let path =
-        from_env.unwrap_or_else(|| repo_root().join(".tools/npm/node_modules/.bin").join(name));
-    if !path.exists() {
-        bail!(
-            "the pinned `{name}` CLI is not installed (looked for {}; set ${var} or run \
-             `cargo xtask setup`)",
-            path.display()
-        );
-    }
-    Ok(path)
-}
 
 /// A CLI child speaking newline-delimited JSON on stdin/stdout. Killed on drop; prints its
 /// stderr and last stdout lines when the test panics.
