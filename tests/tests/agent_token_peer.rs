@@ -99,12 +99,7 @@ async fn test_body() -> anyhow::Result<()> {
 
     // A real agent token: the agent's shell prints it and the tool result reaches the model.
     let mut ws = c.ws().await?;
-    c.post(
-        &format!("/api/agents/{ada}/messages"),
-        json!({"text": "TOKEN please"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&ada, "TOKEN please").await?;
     ws.until("Ada's answer", |ev| {
         is(ev, "log_entry", &ada) && ev["entry"]["text"] == "Printed."
     })

@@ -271,30 +271,13 @@ async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Res
     let mut ids = Vec::new();
     for name in ["Ann", "Ben", "Cy", "Di"] {
         let work = office.work(name)?;
-        let a = c
-            .post(
-                "/api/agents",
-                json!({"name": name, "backend": "claude", "cwd": work.to_string_lossy()}),
-            )
-            .await?
-            .ok()?;
-        ids.push(a["agent"]["id"].as_str().unwrap().to_owned());
+        ids.push(c.hire(name, "claude", &work).await?);
     }
     let mut ws = c.ws().await?;
     // Ann streams slowly; the other three answer at the same time.
-    c.post(
-        &format!("/api/agents/{}/messages", ids[0]),
-        json!({"text": "SLOW please"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&ids[0], "SLOW please").await?;
     for (i, id) in ids.iter().enumerate().skip(1) {
-        c.post(
-            &format!("/api/agents/{id}/messages"),
-            json!({"text": format!("ping {i}")}),
-        )
-        .await?
-        .ok()?;
+        c.say(id, &format!("ping {i}")).await?;
     }
     let mut done = std::collections::HashSet::new();
     let mut ann_streaming = false;
@@ -321,12 +304,7 @@ async fn four_claude_agents_work_at_once_and_abort_is_per_agent() -> anyhow::Res
                 .is_some_and(|t| t.starts_with("Interrupted by Nil"))
     })
     .await?;
-    c.post(
-        &format!("/api/agents/{}/messages", ids[0]),
-        json!({"text": "after abort"}),
-    )
-    .await?
-    .ok()?;
+    c.say(&ids[0], "after abort").await?;
     ws.until("Ann's next reply", |ev| {
         is(ev, "log_entry", &ids[0])
             && ev["entry"]["kind"] == "assistant"
