@@ -10,7 +10,7 @@
 //! - `restore`: an office with 32 agents and 200k stored entries, from process start to
 //!   `/readyz`; then a page of 200 entries over HTTP; then idle RSS.
 //! - `full_state`: 32 agents each with a 2 KB prompt, a topic, 5 queued messages and one
-//!   pending approval: the size of `full_state`.
+//!   pending approval, and 50 tasks: the size of `full_state`.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
@@ -536,6 +536,17 @@ async fn full_state(smoke: bool) -> Result<()> {
             .ok()?;
         }
     }
+    let tasks = if smoke { 5 } else { 50 };
+    for t in 0..tasks {
+        c.post(
+            "/api/tasks",
+            json!({"title": format!("Fix flaky test number {t}"),
+                   "description": "It fails about once in twenty runs on the CI machine.",
+                   "assignee": ids[t % ids.len()]}),
+        )
+        .await?
+        .ok()?;
+    }
     let state = c.get("/api/state").await?.ok()?;
     let check = |a: &Value| {
         a["queue"].as_array().map_or(0, Vec::len) == 5
@@ -546,7 +557,7 @@ async fn full_state(smoke: bool) -> Result<()> {
     let bytes = serde_json::to_vec(&state)?.len();
     println!(
         "   full_state with {agents} agents (2 KB prompt, topic, 5 queued, 1 approval each; \
-         {shaped} of them seen in that shape), no tasks yet: {bytes} bytes = {:.1} KB  \
+         {shaped} of them seen in that shape) and {tasks} tasks: {bytes} bytes = {:.1} KB  \
          [budget < 64 KB at 32 agents + 50 tasks]",
         bytes as f64 / 1024.0
     );
