@@ -129,14 +129,24 @@ impl Client {
     pub async fn request(&self, method: &str, path: &str, body: Option<Value>) -> Result<Reply> {
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req, None).await
+    }
+
+    /// Sends `req` with this client's cookie and Origin (`origin`, if given, instead of its
+    /// own) and reads the reply.
+    pub async fn send(
+        &self,
+        mut req: reqwest::RequestBuilder,
+        origin: Option<&str>,
+    ) -> Result<Reply> {
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
-        if let Some(o) = &self.origin {
+        if let Some(o) = origin.or(self.origin.as_deref()) {
             req = req.header("origin", o);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
         }
         let res = req.send().await?;
         let status = res.status().as_u16();

@@ -47,7 +47,7 @@ async fn upload(
     mime: &str,
     bytes: &[u8],
 ) -> anyhow::Result<Reply> {
-    let mut req = c
+    let req = c
         .http
         .post(format!("{}/api/agents/{agent}/uploads", c.base))
         .header(
@@ -55,21 +55,7 @@ async fn upload(
             format!("multipart/form-data; boundary={BOUNDARY}"),
         )
         .body(multipart(file_name, mime, bytes));
-    if let Some(cookie) = &c.cookie {
-        req = req.header("cookie", cookie);
-    }
-    if let Some(o) = origin.or(c.origin.as_deref()) {
-        req = req.header("origin", o);
-    }
-    let res = req.send().await?;
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await?;
-    Ok(Reply {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-    })
+    c.send(req, origin).await
 }
 
 async fn raw_get(c: &Client, path: &str) -> anyhow::Result<reqwest::Response> {
