@@ -4,7 +4,7 @@
 //! from the snapshot and from `agent_added`/`agent_updated`). Unrestricted callers (owners,
 //! members with every room, agents) pass everything through untouched.
 
-use isomux_protocol::{AgentId, FullState, RoomId, ServerMessage, Task};
+use isomux_protocol::{AgentId, FullState, Presence, RoomId, ServerMessage, Task};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -49,6 +49,12 @@ impl Visibility {
         task.assignee.as_ref().is_none_or(|a| self.agent_visible(a))
     }
 
+    /// A ghost is visible when the room it stands in and the agent it is chatting with are.
+    pub fn presence_visible(&self, p: &Presence) -> bool {
+        p.room_id.as_ref().is_none_or(|r| self.room_visible(r))
+            && p.agent_id.as_ref().is_none_or(|a| self.agent_visible(a))
+    }
+
     /// Learns where an agent sits (for answers given outside the event stream).
     pub fn learn(&mut self, agent: &AgentId, room: &RoomId) {
         if self.rooms.is_some() {
@@ -74,8 +80,7 @@ impl Visibility {
         }
         s.rooms.retain(|r| self.room_visible(&r.id));
         s.agents.retain(|a| self.room_visible(&a.room_id));
-        s.presence
-            .retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
+        s.presence.retain(|p| self.presence_visible(p));
         s.tasks.retain(|t| self.task_visible(t));
         s
     }
@@ -131,7 +136,7 @@ impl Visibility {
             M::RoomRemoved { room_id } => self.room_visible(room_id),
             M::PresenceList { presence } => {
                 let mut presence = presence.clone();
-                presence.retain(|p| p.room_id.as_ref().is_none_or(|r| self.room_visible(r)));
+                presence.retain(|p| self.presence_visible(p));
                 return Some(Cow::Owned(M::PresenceList { presence }));
             }
             // Assigned to a hidden agent: gone from this caller's board.
@@ -215,6 +220,45 @@ mod tests {
         );
         assert!(v.same_rooms(&Some(vec![RoomId("rm_a".into())])));
         assert!(!v.same_rooms(&None));
+    }
+
+    #[test]
+    fn restricted_views_see_only_ghosts_in_their_rooms_and_chats() {
+        let mut v = Visibility::new(Some(vec![RoomId("rm_a".into())]));
+        let added = |a| ServerMessage::AgentAdded { agent: a };
+        assert!(v.filter_event(&added(agent("ag_1", "rm_a"))).is_some());
+        assert!(v.filter_event(&added(agent("ag_2", "rm_b"))).is_none());
+        let ghost = |n: &str, room: Option<&str>, agent: Option<&str>| Presence {
+            connection_id: isomux_protocol::ConnectionId(format!("cn_{n}")),
+            member_id: isomux_protocol::MemberId("mb_1".into()),
+            name: n.into(),
+            device: None,
+            room_id: room.map(|r| RoomId(r.into())),
+            agent_id: agent.map(|a| AgentId(a.into())),
+            view: isomux_protocol::View::Chat,
+        };
+        let all = ServerMessage::PresenceList {
+            presence: vec![
+                ghost("lobby", None, None),
+                ghost("office_a", Some("rm_a"), None),
+                ghost("office_b", Some("rm_b"), None),
+                ghost("chat_1", Some("rm_a"), Some("ag_1")),
+                ghost("chat_2", Some("rm_b"), Some("ag_2")),
+                // A stale room with a hidden agent: the agent decides.
+                ghost("chat_2_stale", Some("rm_a"), Some("ag_2")),
+                ghost("chat_2_no_room", None, Some("ag_2")),
+            ],
+        };
+        let seen = v.filter_event(&all).unwrap();
+        let ServerMessage::PresenceList { presence } = seen.as_ref() else {
+            panic!("a presence list: {seen:?}");
+        };
+        let names: Vec<&str> = presence.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["lobby", "office_a", "chat_1"]);
+        assert!(matches!(
+            Visibility::new(None).filter_event(&all),
+            Some(Cow::Borrowed(_))
+        ));
     }
 
     #[test]
