@@ -72,6 +72,14 @@ async fn conversations_new_fork_and_resume_reload_the_chat() -> anyhow::Result<(
     assert_eq!(first.len(), 1, "{first:?}");
     let first_id = first[0]["id"].as_str().unwrap().to_owned();
 
+    // Esc closes the list, not the chat.
+    open_list(&b).await?;
+    b.active_element()
+        .await?
+        .send_keys(&fantoccini::key::Key::Escape.to_string())
+        .await?;
+    wait_for(&b, "#conversations-panel", false, 5).await?;
+    wait_css(&b, &format!("#chat[data-agent-id='{agent}']")).await?;
     open_list(&b).await?;
     wait_css(
         &b,

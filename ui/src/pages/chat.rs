@@ -6,6 +6,7 @@ use crate::components::character::badge;
 use crate::components::chat_log::ChatLog;
 use crate::components::composer::Composer;
 use crate::components::conversations::ConversationsButton;
+use crate::components::ghosts::ChatGhosts;
 use crate::components::queue::Queue;
 use crate::store::use_store;
 use crate::transport::{self, ApiError};
@@ -40,7 +41,9 @@ pub fn Chat(agent_id: AgentId) -> impl IntoView {
 
     let back = move || store.focus(None);
     let esc = window_event_listener(ev::keydown, move |ev| {
-        if ev.key() == "Escape" && !ev.default_prevented() {
+        // An open dialog (e.g. the conversations list) takes Esc for itself.
+        let dialog = document().query_selector(".modal").ok().flatten().is_some();
+        if ev.key() == "Escape" && !ev.default_prevented() && !dialog {
             back();
         }
     });
@@ -67,6 +70,7 @@ pub fn Chat(agent_id: AgentId) -> impl IntoView {
                         <span class="model">{move || info.with(|i| i.as_ref().map(|i| i.2.clone()))}</span>
                     </div>
                 </div>
+                <ChatGhosts agent_id=agent.get_value() />
                 <ConversationsButton agent_id=agent.get_value() />
             </header>
             {move || {
