@@ -319,6 +319,26 @@ Binary files /dev/null and b/logo.png differ
     }
 
     #[test]
+    fn size_caps_cut_files_and_lines() {
+        let many: String = (0..MAX_FILES + 5)
+            .map(|i| format!("diff --git a/f{i} b/f{i}\n@@ -0,0 +1,1 @@\n+x\n"))
+            .collect();
+        let (files, cut) = parse(&many);
+        assert!(cut);
+        assert_eq!(files.len(), MAX_FILES);
+        let long = format!(
+            "diff --git a/big b/big\n@@ -0,0 +1,{n} @@\n{}",
+            "+y\n".repeat(MAX_LINES + 10),
+            n = MAX_LINES + 10
+        );
+        let (files, cut) = parse(&long);
+        assert!(cut);
+        assert_eq!(files[0].hunks[0].lines.len(), MAX_LINES);
+        // The counts stay true even where lines were cut.
+        assert_eq!(files[0].additions as usize, MAX_LINES + 10);
+    }
+
+    #[test]
     fn a_real_repository_shows_tracked_and_untracked_changes() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().canonicalize().unwrap();
