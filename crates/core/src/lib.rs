@@ -23,6 +23,7 @@ pub mod queue;
 pub mod redact;
 pub mod safety;
 pub mod skills;
+pub mod spawn_env;
 pub mod store;
 pub mod tasks;
 pub mod time;

@@ -87,6 +87,8 @@ pub struct OfficeConfig {
     pub auth: Option<std::sync::Arc<crate::auth::AuthStore>>,
     /// The URL people use to reach the office (invite links); default `office_url`.
     pub public_url: Option<String>,
+    /// Variables added to every agent at spawn (the desktop's keyring API keys); never stored.
+    pub spawn_env: crate::spawn_env::SpawnEnv,
 }
 
 /// Where a connection looks, sent by clients over the socket.

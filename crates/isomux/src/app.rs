@@ -33,6 +33,9 @@ pub struct ServeOptions {
     pub max_live_sessions: Option<usize>,
     /// HTTPS on the main listener (then agents get a separate plain loopback listener).
     pub tls: Option<TlsMode>,
+    /// Variables added to every agent at spawn (the desktop's keyring keys; `isomux serve` has
+    /// none: agents inherit the process environment).
+    pub spawn_env: isomux_core::spawn_env::SpawnEnv,
 }
 
 /// Where the main listener's certificate comes from.
@@ -65,6 +68,7 @@ impl Default for ServeOptions {
             backends: None,
             max_live_sessions: None,
             tls: None,
+            spawn_env: Default::default(),
         }
     }
 }
@@ -258,6 +262,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running> {
             }),
             auth: Some(auth.clone()),
             public_url: Some(public_url.clone()),
+            spawn_env: opts.spawn_env.clone(),
         },
         store,
         opts.backends.clone().unwrap_or_else(isomux_agents::all),

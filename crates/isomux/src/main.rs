@@ -98,6 +98,8 @@ fn main() {
                 (_, _, Some(_)) => Some(app::TlsMode::SelfSigned),
                 _ => None,
             },
+            // Headless: provider keys come from the process environment, which agents inherit.
+            spawn_env: Default::default(),
         }),
         Command::Invite {
             owner,

@@ -292,12 +292,19 @@ impl Office {
             session_id,
             fork,
             data_dir: self.config.data_dir.clone(),
+            // Provider keys first: an office or room variable of the same name wins.
             env: self
-                .office
-                .env
-                .iter()
-                .chain(room.map(|r| r.env.iter()).into_iter().flatten())
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .config
+                .spawn_env
+                .vars()
+                .into_iter()
+                .chain(
+                    self.office
+                        .env
+                        .iter()
+                        .chain(room.map(|r| r.env.iter()).into_iter().flatten())
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                )
                 .chain([
                     ("ISOMUX_URL".to_owned(), self.config.office_url.clone()),
                     ("ISOMUX_AGENT_ID".to_owned(), rec.id.0.clone()),
@@ -759,13 +766,18 @@ impl Office {
     }
 
     /// The secret values an agent's entries must not show: its office and room environment's
-    /// secret-looking values (office tokens are masked by their shape).
+    /// secret-looking values and the spawn-time provider keys (office tokens are masked by their
+    /// shape).
     fn secrets_for(&self, id: &AgentId) -> Vec<String> {
         let room = self
             .agents
             .get(id)
             .and_then(|a| self.rooms.iter().find(|r| r.id == a.rec.room_id));
-        crate::redact::secret_values(std::iter::once(&self.office.env).chain(room.map(|r| &r.env)))
+        let mut secrets = crate::redact::secret_values(
+            std::iter::once(&self.office.env).chain(room.map(|r| &r.env)),
+        );
+        secrets.extend(self.config.spawn_env.secrets());
+        secrets
     }
 
     pub(crate) fn system_entry(&mut self, id: &AgentId, text: &str) {
