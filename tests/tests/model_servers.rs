@@ -739,21 +739,10 @@ impl Claude {
         std::fs::create_dir_all(&home)?;
         std::fs::create_dir_all(&work)?;
         let mut cmd = Command::new(bin);
-        cmd.args([
-            "--output-format",
-            "stream-json",
-            "--verbose",
-            "--input-format",
-            "stream-json",
-            "--include-partial-messages",
-            "--permission-mode",
-            "default",
-            "--permission-prompt-tool",
-            "stdio",
-            "--model",
-            "claude-sonnet-4-5",
-        ])
-        .current_dir(&work);
+        // The driver's own flags, so the fixtures hold for what the office runs.
+        cmd.args(isomux_agents::claude::backend::STREAM_JSON_ARGS)
+            .args(["--model", "claude-sonnet-4-5"])
+            .current_dir(&work);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
             if k.starts_with("ANTHROPIC_") || k.starts_with("CLAUDE_") {

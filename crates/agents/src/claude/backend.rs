@@ -87,23 +87,26 @@ fn effort_flag(effort: Effort) -> &'static str {
     }
 }
 
+/// The flags of every session: stream-json both ways with partial messages, and every
+/// permission prompt sent to the driver (the office answers them itself, design §10, whatever
+/// the agent's mode). Public for the tests that speak the protocol to the CLI directly.
+pub const STREAM_JSON_ARGS: [&str; 10] = [
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--input-format",
+    "stream-json",
+    "--include-partial-messages",
+    "--permission-mode",
+    "default",
+    "--permission-prompt-tool",
+    "stdio",
+];
+
 fn command(bin: &Path, spec: &SessionSpec, session_id: &str) -> Command {
     let mut cmd = Command::new(bin);
-    cmd.args([
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--input-format",
-        "stream-json",
-        "--include-partial-messages",
-        // The office answers every prompt itself (design §10), whatever the agent's mode.
-        "--permission-mode",
-        "default",
-        "--permission-prompt-tool",
-        "stdio",
-        "--effort",
-        effort_flag(spec.effort),
-    ]);
+    cmd.args(STREAM_JSON_ARGS)
+        .args(["--effort", effort_flag(spec.effort)]);
     if !spec.model.is_empty() {
         cmd.arg("--model").arg(&spec.model);
     }
