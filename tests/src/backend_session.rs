@@ -394,6 +394,14 @@ pub fn completed(events: &[NormalizedEvent], interrupted: bool) -> bool {
     matches!(events.last(), Some(NormalizedEvent::TurnCompleted { interrupted: i, .. }) if *i == interrupted)
 }
 
+/// Whether a tool call in `events` finished (`ok` or failed) with `needle` in its output.
+pub fn tool_finished(events: &[NormalizedEvent], ok: bool, needle: &str) -> bool {
+    events.iter().any(|e| {
+        matches!(e, NormalizedEvent::ToolFinished { ok: o, output, .. }
+            if *o == ok && output.contains(needle))
+    })
+}
+
 /// Whether the driver asked the office about any tool call in `events`.
 pub fn asked(events: &[NormalizedEvent]) -> bool {
     events

@@ -7,6 +7,7 @@ use isomux_core::backend::{NormalizedEvent, SessionCommand};
 use isomux_core::safety::{Verdict, check_claude_tool};
 use isomux_tests::backend_session::{
     Approval, ClaudeDirs, Session, asked, completed, safety, streamed_text_turn, text_of,
+    tool_finished,
 };
 use isomux_tests::model_server::{AnthropicServer, LastInput, Reply, Script};
 use serde_json::json;
@@ -128,13 +129,7 @@ async fn claude_backend_asks_before_running_a_tool() -> Result<()> {
         );
         agent.allow(request_id).await?;
         let events = agent.turn().await?;
-        ensure!(
-            events.iter().any(|e| matches!(
-                e,
-                NormalizedEvent::ToolFinished { ok: true, output, .. } if output.contains("made-it")
-            )),
-            "{events:?}"
-        );
+        ensure!(tool_finished(&events, true, "made-it"), "{events:?}");
         ensure!(dirs.work.join("marker_ok").exists(), "the command ran");
         let (_, full) = text_of(&events);
         assert_eq!(full, "Tool result (is_error=false): made-it");
@@ -163,14 +158,7 @@ async fn claude_backend_denies_destructive_commands_without_asking() -> Result<(
         agent.user("clean up").await?;
         let events = agent.turn().await?;
         ensure!(!asked(&events), "no approval asked: {events:?}");
-        ensure!(
-            events.iter().any(|e| matches!(
-                e,
-                NormalizedEvent::ToolFinished { ok: false, output, .. }
-                    if output.contains(&denial.reason)
-            )),
-            "{events:?}"
-        );
+        ensure!(tool_finished(&events, false, &denial.reason), "{events:?}");
         ensure!(
             !dirs.work.join("executed_marker").exists(),
             "the command did not run"

@@ -3,10 +3,10 @@
 //! `NormalizedEvent`s it yields. Fails with the `cargo xtask setup` hint when the CLI is missing.
 
 use anyhow::{Context, Result, bail, ensure};
-use isomux_core::backend::{NormalizedEvent, SessionCommand};
+use isomux_core::backend::SessionCommand;
 use isomux_core::safety::{Verdict, check_codex_exec};
 use isomux_tests::backend_session::{
-    Approval, CodexDirs, Session, asked, completed, streamed_text_turn, text_of,
+    Approval, CodexDirs, Session, asked, completed, streamed_text_turn, text_of, tool_finished,
 };
 use isomux_tests::model_server::{OpenAiServer, Reply, Script};
 use serde_json::json;
@@ -110,13 +110,7 @@ async fn codex_backend_asks_before_running_a_command() -> Result<()> {
         agent.allow(request_id).await?;
         let events = agent.turn().await?;
         ensure!(completed(&events, false), "{events:?}");
-        ensure!(
-            events.iter().any(|e| matches!(
-                e,
-                NormalizedEvent::ToolFinished { ok: true, output, .. } if output.contains("made-it")
-            )),
-            "{events:?}"
-        );
+        ensure!(tool_finished(&events, true, "made-it"), "{events:?}");
         ensure!(dirs.work.join("marker_ok").exists(), "the command ran");
         assert_eq!(text_of(&events).1, "Done.");
         Ok(())
@@ -151,9 +145,7 @@ async fn codex_backend_declines_destructive_commands_without_asking() -> Result<
         ensure!(completed(&events, false), "{events:?}");
         ensure!(!asked(&events), "no approval asked: {events:?}");
         ensure!(
-            events
-                .iter()
-                .any(|e| matches!(e, NormalizedEvent::ToolFinished { ok: false, .. })),
+            tool_finished(&events, false, ""),
             "the declined call is reported: {events:?}"
         );
         ensure!(
