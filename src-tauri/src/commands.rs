@@ -46,9 +46,10 @@ mod tests {
 
     async fn office() -> (tempfile::TempDir, Desktop, isomux::app::Running) {
         let dir = tempfile::tempdir().unwrap();
-        let (desktop, running) = crate::office::start(Some(dir.path().join("home")))
-            .await
-            .unwrap();
+        let (desktop, running) =
+            crate::office::start(Some(dir.path().join("home")), Default::default())
+                .await
+                .unwrap();
         (dir, desktop, running)
     }
 

@@ -11,6 +11,8 @@
 mod commands;
 mod error;
 mod events;
+mod key_commands;
+mod keys;
 mod office;
 mod tray;
 
@@ -47,7 +49,16 @@ fn main() {
 
     // The office starts before the window: a data dir held by another app or server is a clean
     // exit with a message, not a panic inside the event loop.
-    let (desktop, running) = match tauri::async_runtime::block_on(office::start(None)) {
+    // Provider keys are read once here (a keyring round trip each); agents get them at spawn.
+    let keys = keys::Keys::open(keys::SERVICE);
+    if let Some(reason) = keys.status().reason {
+        tracing::warn!("no keyring service, provider keys come from the environment: {reason}");
+    }
+    let spawn_env = {
+        let keys = keys.clone();
+        isomux_core::spawn_env::SpawnEnv::new(move || keys.env())
+    };
+    let (desktop, running) = match tauri::async_runtime::block_on(office::start(None, spawn_env)) {
         Ok(started) => started,
         Err(e) => {
             eprintln!("isomux-desktop: {e:#}");
@@ -62,8 +73,14 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .manage(desktop)
+        .manage(keys)
         .manage(office::Shutdown::new(running))
-        .invoke_handler(tauri::generate_handler![commands::api_call])
+        .invoke_handler(tauri::generate_handler![
+            commands::api_call,
+            key_commands::keys_status,
+            key_commands::keys_set,
+            key_commands::keys_delete
+        ])
         .setup(move |app| {
             if let Err(e) = tray::create(app.handle()) {
                 tracing::warn!(error = %e, "no tray icon");

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use isomux::app::{Running, ServeOptions};
 use isomux_core::auth::AuthStore;
+use isomux_core::spawn_env::SpawnEnv;
 use isomux_core::{Caller, OfficeHandle, datadir};
 use isomux_protocol::Role;
 use std::net::SocketAddr;
@@ -60,8 +61,9 @@ fn owner_name() -> String {
 }
 
 /// Starts the office on the current tokio runtime and signs the desktop user in as the owner.
-/// `data_dir: None` resolves `$ISOMUX_HOME`, else `~/.isomux`, as `isomux serve` does.
-pub async fn start(data_dir: Option<PathBuf>) -> Result<(Desktop, Running)> {
+/// `data_dir: None` resolves `$ISOMUX_HOME`, else `~/.isomux`, as `isomux serve` does;
+/// `spawn_env` adds the keyring's provider keys to every agent.
+pub async fn start(data_dir: Option<PathBuf>, spawn_env: SpawnEnv) -> Result<(Desktop, Running)> {
     let running = isomux::app::start(ServeOptions {
         listen: listen_addr()?,
         data_dir,
@@ -73,6 +75,7 @@ pub async fn start(data_dir: Option<PathBuf>) -> Result<(Desktop, Running)> {
         backends: None,
         max_live_sessions: None,
         tls: None,
+        spawn_env,
     })
     .await?;
     let auth = AuthStore::open(&datadir::db_path(&running.data_dir))?;
@@ -104,7 +107,9 @@ mod tests {
     #[tokio::test]
     async fn the_desktop_user_owns_the_office_and_no_owner_link_stays_open() {
         let dir = tempfile::tempdir().unwrap();
-        let (desktop, running) = start(Some(dir.path().join("home"))).await.unwrap();
+        let (desktop, running) = start(Some(dir.path().join("home")), SpawnEnv::default())
+            .await
+            .unwrap();
         assert!(desktop.caller.is_owner());
         let link = running
             .owner_link
@@ -130,7 +135,9 @@ mod tests {
         running.stop().await.unwrap();
 
         // A restart keeps the same owner and mints no link.
-        let (again, running) = start(Some(dir.path().join("home"))).await.unwrap();
+        let (again, running) = start(Some(dir.path().join("home")), SpawnEnv::default())
+            .await
+            .unwrap();
         assert_eq!(again.caller, desktop.caller);
         assert!(running.owner_link.is_none());
         running.stop().await.unwrap();
