@@ -70,8 +70,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Tell the office where we look whenever that changes.
+/// Tell the office where we look whenever that changes (a hidden tab is `away`, at the same
+/// place, and back when shown again).
 fn sync_presence(store: Store) {
+    let hidden = RwSignal::new(document().hidden());
+    let listener = window_event_listener(ev::visibilitychange, move |_| {
+        hidden.set(document().hidden());
+    });
+    on_cleanup(move || listener.remove());
     let place = Memo::new(move |_| {
         store.state.with(|s| {
             (s.auth == Auth::SignedIn).then(|| (s.current_room.clone(), s.focused.clone()))
@@ -79,7 +85,9 @@ fn sync_presence(store: Store) {
     });
     Effect::new(move |_| {
         if let Some((room_id, agent_id)) = place.get() {
-            let view = if agent_id.is_some() {
+            let view = if hidden.get() {
+                View::Away
+            } else if agent_id.is_some() {
                 View::Chat
             } else {
                 View::Office

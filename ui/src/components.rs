@@ -7,6 +7,7 @@ pub mod chat_log;
 pub mod composer;
 pub mod conversations;
 pub mod geometry;
+pub mod ghosts;
 pub mod highlight;
 pub mod markdown;
 pub mod office_svg;

@@ -5,6 +5,7 @@
 
 use super::character::Character;
 use super::geometry::{iso, iso_box, points, up};
+use super::ghosts::OfficeGhosts;
 use super::wall::{Corkboard, Doors, OfficeSign, RoomPlaque, WallClock, Window, ellipsis};
 use crate::look::{Prop, prop_for};
 use crate::store::use_store;
@@ -20,7 +21,7 @@ const DESK_H: f64 = 24.0;
 
 /// Floor position of a desk's back-left corner. Desks stand in two rows that run across the
 /// screen (constant `x + y`): back row 1–4, front row 5–8, left to right.
-fn desk_origin(desk: u8) -> (f64, f64) {
+pub(crate) fn desk_origin(desk: u8) -> (f64, f64) {
     let i = f64::from(desk.saturating_sub(1));
     let (col, row) = (i % 4.0, (i / 4.0).floor());
     let depth = 8.1 + row * 8.5; // x + y of the desk's centre
@@ -54,6 +55,7 @@ pub fn OfficeScene(
             <Doors />
             <Plant />
             {desks.into_iter().map(|desk| view! { <Desk desk on_empty /> }).collect_view()}
+            <OfficeGhosts />
         </svg>
     }
 }
