@@ -1,6 +1,7 @@
 //! Reusable pieces of the pages: the office scene, the spawn dialog, the chat's log, queue,
 //! approvals and composer, markdown.
 
+pub mod agent_list;
 pub mod approvals;
 pub mod character;
 pub mod chat_log;
@@ -13,6 +14,7 @@ pub mod markdown;
 pub mod office_svg;
 pub mod panels;
 pub mod people;
+pub mod phone;
 pub mod queue;
 pub mod slash;
 pub mod sound;

@@ -45,7 +45,7 @@ pub fn OfficeScene(
         ((x + y) * 100.0) as i64
     });
     view! {
-        <svg class="scene" viewBox="40 10 920 600" role="img" aria-label="The office room">
+        <svg class="scene" viewBox=super::phone::scene_view_box() role="img" aria-label="The office room">
             <RoomShell />
             <Corkboard on_open=on_corkboard />
             <WallClock />

@@ -101,6 +101,7 @@ pub fn Office() -> impl IntoView {
             </header>
             <main class="scene-wrap">
                 <OfficeScene on_empty on_sign on_corkboard />
+                <crate::components::agent_list::AgentList on_add=on_empty />
             </main>
             {move || match overlay.get() {
                 Overlay::None => None,
