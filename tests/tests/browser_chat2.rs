@@ -4,7 +4,9 @@
 //! affordance cards posted over REST as a human render: an inline image and a download chip
 //! (`read-file`), a side-by-side diff of a temporary git repository with line numbers, colours,
 //! collapsible files and the "truncated" notice (`diff`), "Open in editor" and "Copy to
-//! terminal" (both copy and say "Copied"). Screenshots go to the artifacts.
+//! terminal" (both copy and say "Copied"); the slash autocomplete lists the office commands and
+//! the agent's skills with their source (a project skill in its cwd, the bundled ones).
+//! Screenshots go to the artifacts.
 
 use fantoccini::{Client as Browser, Locator};
 use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
@@ -303,7 +305,13 @@ async fn affordance_cards_render_in_the_chat() -> anyhow::Result<()> {
     git(&work, &["init", "-q"])?;
     let readme: String = (1..=8).map(|i| format!("line {i}\n")).collect();
     std::fs::write(work.join("README.md"), &readme)?;
-    std::fs::write(work.join(".gitignore"), "big/\n")?;
+    std::fs::write(work.join(".gitignore"), "big/\n.claude/\n")?;
+    let skill = work.join(".claude/skills/deploy-site");
+    std::fs::create_dir_all(&skill)?;
+    std::fs::write(
+        skill.join("SKILL.md"),
+        "---\nname: deploy-site\ndescription: Deploy the site to staging\nargument-hint: <env>\n---\nDeploy it.\n",
+    )?;
     git(&work, &["add", "README.md", ".gitignore"])?;
     git(&work, &["commit", "-qm", "init"])?;
     std::fs::write(
@@ -515,5 +523,45 @@ async fn affordance_cards_render_in_the_chat() -> anyhow::Result<()> {
         .await?;
     println!("clipboard after Copy to terminal: {copied}");
     screenshot(&b, "browser-chat2-cards").await?;
+
+    // Slash autocomplete: office commands first, then the agent's skills with their source.
+    let composer = wait_css(&b, "#composer").await?;
+    composer.send_keys("/").await?;
+    for (command, source) in [
+        ("/isomux-system-prompt", "office"),
+        ("/isomux-diff", "office"),
+        ("/deploy-site", "project"),
+        ("/pair-programming", "bundled"),
+    ] {
+        let item =
+            format!("#slash-menu .slash-item[data-command='{command}'][data-source='{source}']");
+        let el = wait_css(&b, &item).await?;
+        assert!(
+            // Rendered text: the badge is upper-cased by CSS.
+            el.text().await?.to_lowercase().contains(source),
+            "{command} shows {source}"
+        );
+    }
+    let order = texts(&b, "#slash-menu .slash-item .slash-name").await?;
+    assert_eq!(
+        order[..2],
+        ["/isomux-system-prompt", "/isomux-diff"],
+        "{order:?}"
+    );
+    let at = |name: &str| order.iter().position(|o| o == name).expect(name);
+    assert!(
+        at("/deploy-site") < at("/pair-programming"),
+        "project before bundled: {order:?}"
+    );
+    assert!(
+        at("/pair-programming") < at("/demo slow"),
+        "skills before the CLI's: {order:?}"
+    );
+    composer.send_keys("dep").await?;
+    let shown = texts(&b, "#slash-menu .slash-item .slash-name").await?;
+    assert_eq!(shown, ["/deploy-site"], "{shown:?}");
+    let args = texts(&b, "#slash-menu .slash-args").await?;
+    assert_eq!(args, ["<env>"]);
+    screenshot(&b, "browser-chat2-skills").await?;
     Ok(())
 }

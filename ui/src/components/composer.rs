@@ -1,6 +1,7 @@
 //! The message box: Enter sends, Shift+Enter is a newline; the draft is kept per agent (in
 //! `localStorage`, so it survives switching agents and a reload); `/` opens the slash-command
-//! menu (↑/↓ choose, Enter/Tab complete, Esc closes); files are attached with the paperclip
+//! menu (↑/↓ choose, Enter/Tab complete, Esc closes; skills fetched once per chat, each with
+//! its source); files are attached with the paperclip
 //! (uploaded at once, shown as chips, sent with the message); Esc or Stop interrupts a busy
 //! agent.
 
@@ -10,8 +11,8 @@ use super::upload::{UploadError, upload};
 use crate::store::use_store;
 use crate::transport::{self, ApiError};
 use isomux_protocol::op::SendMessage;
-use isomux_protocol::op::responses::MessageAccepted;
-use isomux_protocol::{AgentId, BackendKind, Op};
+use isomux_protocol::op::responses::{MessageAccepted, SkillsBody};
+use isomux_protocol::{AgentId, BackendKind, Op, Skill};
 use leptos::ev;
 use leptos::html::{Input, Textarea};
 use leptos::prelude::*;
@@ -49,11 +50,26 @@ pub fn Composer(agent_id: AgentId, error: RwSignal<Option<String>>) -> impl Into
     // Slash menu: the suggestions and the highlighted one; closed by Esc until the text changes.
     let menu_closed = RwSignal::new(false);
     let selected = RwSignal::new(0_usize);
+    // The agent's skills (office commands, user, project, plugin, bundled); until they
+    // arrive, or if they cannot be fetched, the menu offers the built-in commands.
+    let skills = RwSignal::new(Vec::<Skill>::new());
+    {
+        let agent_id = agent.get_value();
+        leptos::task::spawn_local(async move {
+            match transport::call_as::<SkillsBody>(&Op::ListSkills { agent_id }).await {
+                Ok(body) => {
+                    let _ = skills.try_set(body.skills);
+                }
+                Err(ApiError::Unauthorized) => store.signed_out(),
+                Err(_) => {}
+            }
+        });
+    }
     let suggestions = Memo::new(move |_| {
         if menu_closed.get() {
             return Vec::new();
         }
-        text.with(|t| slash::suggest(backend.get(), t))
+        skills.with(|sk| text.with(|t| slash::suggest(backend.get(), sk, t)))
     });
 
     let send = Action::new_local(move |req: &SendMessage| {
@@ -133,7 +149,7 @@ pub fn Composer(agent_id: AgentId, error: RwSignal<Option<String>>) -> impl Into
                 }
                 "Tab" | "Enter" if !ev.shift_key() && !ev.is_composing() => {
                     ev.prevent_default();
-                    choose(menu[selected.get_untracked().min(n - 1)]);
+                    choose(menu[selected.get_untracked().min(n - 1)].clone());
                     return;
                 }
                 "Escape" => {
@@ -208,20 +224,28 @@ pub fn Composer(agent_id: AgentId, error: RwSignal<Option<String>>) -> impl Into
                             .into_iter()
                             .enumerate()
                             .map(|(i, cmd)| {
+                                let name = cmd.name.clone();
+                                let data_name = name.clone();
+                                let help = cmd.help.clone();
+                                let args = cmd.arguments.clone();
+                                let source = cmd.source;
                                 view! {
                                     <li
                                         class="slash-item"
                                         class:active=i == sel
                                         role="option"
                                         aria-selected=(i == sel).to_string()
-                                        data-command=cmd.name
+                                        data-command=data_name
+                                        data-source=source
                                         on:mousedown=move |ev| {
                                             ev.prevent_default();
-                                            choose(cmd);
+                                            choose(cmd.clone());
                                         }
                                     >
-                                        <span class="slash-name">{cmd.name}</span>
-                                        <span class="slash-help">{cmd.help}</span>
+                                        <span class="slash-name">{name}</span>
+                                        {(!args.is_empty()).then(|| view! { <span class="slash-args">{args}</span> })}
+                                        <span class="slash-help">{help}</span>
+                                        <span class=format!("slash-source source-{source}")>{source}</span>
                                     </li>
                                 }
                             })
