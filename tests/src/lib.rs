@@ -188,13 +188,15 @@ impl Client {
 
     /// Hires agent `name` on `backend` working in `cwd`; returns its id.
     pub async fn hire(&self, name: &str, backend: &str, cwd: &std::path::Path) -> Result<String> {
-        let a = self
-            .post(
-                "/api/agents",
-                serde_json::json!({"name": name, "backend": backend, "cwd": cwd.to_string_lossy()}),
-            )
-            .await?
-            .ok()?;
+        self.hire_with(
+            serde_json::json!({"name": name, "backend": backend, "cwd": cwd.to_string_lossy()}),
+        )
+        .await
+    }
+
+    /// Hires an agent described by `body` (`POST /api/agents`); returns its id.
+    pub async fn hire_with(&self, body: Value) -> Result<String> {
+        let a = self.post("/api/agents", body).await?.ok()?;
         a["agent"]["id"]
             .as_str()
             .map(str::to_owned)

@@ -88,14 +88,11 @@ async fn test_body() -> anyhow::Result<()> {
     office_env(&c, &model, &cli_home).await?;
     let demo = c.agent_id("Demo").await?;
     let ada = c
-        .post(
-            "/api/agents",
+        .hire_with(
             json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
                    "permission_mode": "auto"}),
         )
-        .await?
-        .ok()?;
-    let ada = ada["agent"]["id"].as_str().unwrap().to_owned();
+        .await?;
 
     // A real agent token: the agent's shell prints it and the tool result reaches the model.
     let mut ws = c.ws().await?;

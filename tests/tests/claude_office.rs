@@ -30,15 +30,12 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
     assert_eq!(claude["usable"], true, "{claude}");
     assert_eq!(claude["capabilities"]["interrupt"], true);
 
-    let agent = c
-        .post(
-            "/api/agents",
+    let id = c
+        .hire_with(
             json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
                    "prompt": "Personal marker AG-9031."}),
         )
-        .await?
-        .ok()?;
-    let id = agent["agent"]["id"].as_str().unwrap().to_owned();
+        .await?;
     let mut ws = c.ws().await?;
     let mut watcher = c.ws().await?;
 
@@ -141,15 +138,12 @@ async fn an_agent_messages_another_agent_with_its_own_token() -> anyhow::Result<
     let running = office.start().await?;
     let c = office.owner(&running).await?;
     let demo = c.agent_id("Demo").await?;
-    let ada = c
-        .post(
-            "/api/agents",
+    let ada_id = c
+        .hire_with(
             json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
                    "permission_mode": "auto"}),
         )
-        .await?
-        .ok()?;
-    let ada_id = ada["agent"]["id"].as_str().unwrap().to_owned();
+        .await?;
     let auth =
         r#"-H "Authorization: Bearer $ISOMUX_AGENT_TOKEN" -H 'content-type: application/json'"#;
     server.push_reply(Reply::shell(format!(
@@ -388,15 +382,12 @@ async fn a_model_change_restarts_the_cli_on_the_same_session() -> anyhow::Result
     let work = office.work("work")?;
     let running = office.start().await?;
     let c = office.owner(&running).await?;
-    let ada = c
-        .post(
-            "/api/agents",
+    let id = c
+        .hire_with(
             json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
                    "model": "claude-sonnet-5"}),
         )
-        .await?
-        .ok()?;
-    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+        .await?;
     let mut ws = c.ws().await?;
     c.say(&id, "first M-1").await?;
     ws.until("the first turn's end", |ev| {
@@ -452,15 +443,12 @@ async fn tokens_and_secret_env_values_never_reach_the_log() -> anyhow::Result<()
     c.request("PUT", "/api/office/settings", Some(office))
         .await?
         .ok()?;
-    let ada = c
-        .post(
-            "/api/agents",
+    let id = c
+        .hire_with(
             json!({"name": "Ada", "backend": "claude", "cwd": work.to_string_lossy(),
                    "permission_mode": "auto"}),
         )
-        .await?
-        .ok()?;
-    let id = ada["agent"]["id"].as_str().unwrap().to_owned();
+        .await?;
     let mut ws = c.ws().await?;
     c.say(&id, "show env").await?;
     let tool = ws
