@@ -176,3 +176,60 @@ fn row_view(row: Row) -> impl IntoView {
         </li>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isomux_protocol::{Room, RoomId};
+    use serde_json::json;
+
+    fn agent(id: &str, room: &str, desk: u8, state: &str) -> Agent {
+        serde_json::from_value(json!({
+            "id": id, "name": id, "room_id": room, "desk": desk, "look": {}, "cwd": "/tmp",
+            "backend": "demo", "model": "demo-1", "permission_mode": "default",
+            "effort": "medium", "prompt": "", "state": state, "conversation_id": "cv_1",
+            "queue": [], "pending_approvals": [], "usage": {}, "created_at": 1
+        }))
+        .expect("valid agent")
+    }
+
+    fn room(id: &str, name: &str) -> Room {
+        serde_json::from_value(json!({"id": id, "name": name, "position": 0, "prompt": "",
+                                      "env": {}}))
+        .expect("valid room")
+    }
+
+    #[test]
+    fn needs_you_rows_come_first_then_other_rooms_then_the_free_desk() {
+        let mut s = State {
+            rooms: vec![room("rm_1", "Main"), room("rm_2", "Lab")],
+            agents: vec![
+                agent("a1", "rm_1", 1, "idle"),
+                agent("a2", "rm_1", 2, "thinking"),
+                agent("a3", "rm_1", 3, "waiting_approval"),
+                agent("a5", "rm_1", 5, "idle"),
+                agent("b1", "rm_2", 1, "idle"),
+                agent("b2", "rm_2", 2, "waiting_input"),
+            ],
+            current_room: Some(RoomId::from("rm_1")),
+            ..State::default()
+        };
+        s.attention.insert(AgentId::from("a5"));
+        let (here, elsewhere, free) = rows(&s);
+        let ids: Vec<&str> = here.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a3", "a5", "a1", "a2"]);
+        assert_eq!(
+            here.iter().map(|r| r.needs).collect::<Vec<_>>(),
+            [true, true, false, false]
+        );
+        assert_eq!(state_label(here[0].state), "needs approval");
+        assert_eq!(state_label(here[3].state), "thinking");
+        assert_eq!(elsewhere.len(), 1);
+        assert_eq!(elsewhere[0].id.as_str(), "b2");
+        assert_eq!(elsewhere[0].room.as_deref(), Some("Lab"));
+        assert_eq!(free, Some(4));
+
+        s.current_room = None;
+        assert_eq!(rows(&s), (Vec::new(), Vec::new(), None));
+    }
+}
