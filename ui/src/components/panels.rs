@@ -10,6 +10,8 @@ use isomux_protocol::{Me, Op, Role, ServerMessage};
 use leptos::ev;
 use leptos::prelude::*;
 
+mod provider_keys;
+
 /// Esc closes the panel that calls this (removed with it).
 pub fn close_on_escape(on_close: Callback<()>) {
     let esc = window_event_listener(ev::keydown, move |ev| {
@@ -124,6 +126,7 @@ pub fn OfficeSettingsDialog(on_close: Callback<()>) -> impl IntoView {
                 <p class="small" hidden=move || owner.get()>
                     "Only the office's owner can change the rules."
                 </p>
+                <provider_keys::ProviderKeys />
                 <p id="office-settings-error" class="error" role="alert"
                     hidden=move || error.with(Option::is_none)>
                     {move || error.get().unwrap_or_default()}
