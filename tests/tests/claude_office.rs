@@ -63,6 +63,16 @@ async fn a_claude_agent_streams_asks_is_guarded_and_resumes() -> anyhow::Result<
             "system prompt lacks {layer}: {system}"
         );
     }
+    // The CLI's own commands (from its `system/init`) join the composer's list, after ours.
+    let skills = c.get(&format!("/api/agents/{id}/skills")).await?.ok()?;
+    let listed = |name: &str| {
+        skills["skills"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .map(|s| s["source"].clone())
+    };
+    assert_eq!(listed("compact"), Some(json!("backend")), "{skills}");
+    assert_eq!(listed("isomux-diff"), Some(json!("office")), "{skills}");
 
     // 2. A tool call waits for approval; a second connection sees it and answers over REST.
     c.say(&id, "make a marker").await?;

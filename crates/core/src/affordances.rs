@@ -87,6 +87,8 @@ pub(crate) struct CardContext {
     /// The agent's CLI's HOME (the office/room `HOME` if set, else the server's): where its
     /// user and plugin skills live.
     pub home: PathBuf,
+    /// The CLI's own slash commands, as its last session reported them.
+    pub backend_commands: Vec<String>,
 }
 
 impl Office {
@@ -107,6 +109,7 @@ impl Office {
         }
         let cwd = PathBuf::from(&a.rec.cwd);
         let room = a.rec.room_id.clone();
+        let backend_commands = a.backend_commands.clone();
         let home = self
             .rooms
             .iter()
@@ -120,6 +123,7 @@ impl Office {
             uploads: crate::files::agent_dir(&self.config.data_dir, id),
             by: caller.display_name(),
             home: PathBuf::from(home),
+            backend_commands,
         })
     }
 
@@ -168,10 +172,11 @@ pub(crate) async fn call(handle: &OfficeHandle, caller: Caller, op: Op) -> Resul
         Op::ListSkills { agent_id } => {
             let ctx = handle.card_context(caller, agent_id).await?;
             let skills = tokio::task::spawn_blocking(move || {
-                crate::skills::discover(&ctx.home, &ctx.cwd)
+                let found = crate::skills::discover(&ctx.home, &ctx.cwd)
                     .into_iter()
                     .map(|s| s.skill)
-                    .collect()
+                    .collect();
+                crate::skills::with_backend_commands(found, &ctx.backend_commands)
             })
             .await
             .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;

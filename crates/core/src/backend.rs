@@ -126,6 +126,9 @@ pub enum NormalizedEvent {
     },
     /// The model asked the user a question and waits.
     Question(String),
+    /// The CLI's own slash commands (claude lists them in `system/init`), for the composer's
+    /// autocomplete beside the office's commands and the skills.
+    Commands(Vec<String>),
     /// The turn ended (normally or interrupted) with its usage.
     TurnCompleted { usage: Usage, interrupted: bool },
     /// The turn failed; the session may still be usable.

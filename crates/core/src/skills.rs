@@ -87,6 +87,24 @@ pub fn find(home: &Path, cwd: &Path, name: &str) -> Option<SkillDef> {
         .find(|s| s.skill.name == name && s.skill.source != SkillSource::Office)
 }
 
+/// `skills` followed by the CLI's own commands that no skill already names (lowest priority;
+/// they are sent to the agent as typed).
+pub fn with_backend_commands(mut skills: Vec<Skill>, commands: &[String]) -> Vec<Skill> {
+    for name in commands {
+        let name = name.trim_start_matches('/');
+        if name.is_empty() || skills.iter().any(|s| s.name == name) {
+            continue;
+        }
+        skills.push(Skill {
+            name: name.to_owned(),
+            description: String::new(),
+            source: SkillSource::Backend,
+            arguments: String::new(),
+        });
+    }
+    skills
+}
+
 /// The user turn a skill sends: its body with the arguments in place of `$ARGUMENTS`, or
 /// appended.
 pub fn invocation(body: &str, args: &str) -> String {
@@ -308,5 +326,26 @@ mod tests {
         );
         assert_eq!(invocation("Do it.", ""), "Do it.");
         assert_eq!(invocation("Ask $ARGUMENTS.", "Bob"), "Ask Bob.");
+    }
+
+    #[test]
+    fn backend_commands_come_last_and_never_shadow_a_skill() {
+        let skills = vec![Skill {
+            name: "review".into(),
+            description: "ours".into(),
+            source: SkillSource::Bundled,
+            arguments: String::new(),
+        }];
+        let cmds = ["compact".to_owned(), "/review".to_owned(), String::new()];
+        let all = with_backend_commands(skills, &cmds);
+        let names: Vec<(&str, SkillSource)> =
+            all.iter().map(|s| (s.name.as_str(), s.source)).collect();
+        assert_eq!(
+            names,
+            [
+                ("review", SkillSource::Bundled),
+                ("compact", SkillSource::Backend)
+            ]
+        );
     }
 }

@@ -78,6 +78,9 @@ pub enum SkillSource {
     Plugin,
     /// Shipped with Isomux (the collaboration skills).
     Bundled,
+    /// The agent CLI's own commands (e.g. claude's `/compact`), as its last session reported
+    /// them; sent to the agent as typed.
+    Backend,
 }
 
 /// One entry of the slash autocomplete.

@@ -66,6 +66,7 @@ pub fn source_label(s: SkillSource) -> &'static str {
         SkillSource::Project => "project",
         SkillSource::Plugin => "plugin",
         SkillSource::Bundled => "bundled",
+        SkillSource::Backend => "cli",
     }
 }
 

@@ -85,6 +85,8 @@ pub struct Normalizer {
     /// The part of the cumulative cost already attributed to completed turns.
     billed_cost_usd: f64,
     unknown_seen: HashSet<String>,
+    /// The slash commands last reported (reported again only when they change).
+    commands: Vec<String>,
 }
 
 /// Prefix of the user text the CLI emits when a turn is interrupted (§8.1, §6.1).
@@ -131,6 +133,12 @@ impl Normalizer {
             Message::System(SystemMessage::Init(init)) => {
                 self.note_session_id(&init.session_id, &mut out);
                 self.start_turn(&mut out);
+                if !init.slash_commands.is_empty() && init.slash_commands != self.commands {
+                    self.commands.clone_from(&init.slash_commands);
+                    out.push(Output::Event(NormalizedEvent::Commands(
+                        init.slash_commands.clone(),
+                    )));
+                }
             }
             Message::System(_) | Message::KeepAlive | Message::Other => {}
             Message::StreamEvent(ev) => self.stream_event(ev, &mut out),

@@ -108,6 +108,8 @@ pub struct SystemInit {
     #[serde(default)]
     pub tools: Vec<String>,
     #[serde(default)]
+    pub slash_commands: Vec<String>,
+    #[serde(default)]
     pub claude_code_version: Option<String>,
 }
 

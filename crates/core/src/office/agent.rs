@@ -79,6 +79,8 @@ pub(crate) struct LiveAgent {
     pub last_active: i64,
     /// The latest backend position of the running turn (stored on its `turn_end` entry).
     pub turn_position: Option<String>,
+    /// The CLI's own slash commands, as its last session reported them (not persisted).
+    pub backend_commands: Vec<String>,
 }
 
 /// The watchdog replays a turn only while the CLI died fewer than this many times mid-turn
@@ -108,6 +110,7 @@ impl LiveAgent {
             remembered: Vec::new(),
             last_active: 0,
             turn_position: None,
+            backend_commands: Vec::new(),
         }
     }
 }
@@ -590,6 +593,7 @@ impl Office {
                 summary,
                 unanalysable.as_deref(),
             ),
+            NormalizedEvent::Commands(commands) => a.backend_commands = commands,
             NormalizedEvent::Question(text) => {
                 a.asked = true;
                 let open = a.open_text.take();
