@@ -319,6 +319,8 @@ async fn affordance_cards_render_in_the_chat() -> anyhow::Result<()> {
         readme.replace("line 3\n", "line three\n"),
     )?;
     std::fs::write(work.join("new.txt"), "fresh\n")?;
+    let long: String = (1..=450).map(|i| format!("row {i}\n")).collect();
+    std::fs::write(work.join("long.txt"), long)?;
     std::fs::write(work.join("plot.png"), PNG)?;
     std::fs::write(work.join("notes.txt"), "some notes\n")?;
     // A second repository with more files than a card holds (its diff is truncated).
@@ -437,7 +439,53 @@ async fn affordance_cards_render_in_the_chat() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(open, json!(false), "a file section collapses");
+    let readme_rows = format!("{d} .diff-file[data-path='README.md'] tr.diff-row");
+    wait_js(
+        &b,
+        "a collapsed file's rows leave the DOM",
+        &format!("return document.querySelectorAll(\"{readme_rows}\").length === 0;"),
+        5,
+    )
+    .await?;
     summary.click().await?;
+    wait_js(
+        &b,
+        "the rows back when reopened",
+        &format!("return document.querySelectorAll(\"{readme_rows}\").length === 6;"),
+        5,
+    )
+    .await?;
+    // A long file starts collapsed, its rows drawn only once opened.
+    let long = format!("{d} .diff-file[data-path='long.txt']");
+    let closed = b
+        .execute(
+            &format!(
+                "const f = document.querySelector(\"{long}\"); \
+                 return [f.open, f.querySelectorAll('tr.diff-row').length];"
+            ),
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        closed,
+        json!([false, 0]),
+        "a 450-line file starts collapsed"
+    );
+    b.find(Locator::Css(&format!("{long} > summary")))
+        .await?
+        .click()
+        .await?;
+    wait_js(
+        &b,
+        "the long file's rows",
+        &format!("return document.querySelectorAll(\"{long} tr.diff-row\").length === 450;"),
+        5,
+    )
+    .await?;
+    b.find(Locator::Css(&format!("{long} > summary")))
+        .await?
+        .click()
+        .await?;
     assert!(
         texts(&b, &format!("{d} .card-by")).await?[0].contains("Nil"),
         "the diff card says who posted it"

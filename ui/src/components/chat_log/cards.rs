@@ -6,12 +6,32 @@
 //! The side-by-side pairing and the small formatters are pure and unit-tested natively.
 
 use isomux_protocol::AgentId;
-use isomux_protocol::cards::{DiffFile, DiffLine, DiffLineKind, DiffStatus};
+use isomux_protocol::cards::{DiffFile, DiffHunk, DiffLine, DiffLineKind, DiffStatus};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A diff file with at most this many lines starts expanded.
+/// A diff file with at most this many lines starts expanded...
 const OPEN_LINES: usize = 400;
+/// ... while the expanded files of the card stay within this many lines. A collapsed file's
+/// rows are not in the DOM until it is opened (diff cards may hold 10k lines).
+const OPEN_BUDGET: usize = 1000;
+
+/// Which files of a card start expanded, given each file's line count: small files, in order,
+/// until the budget is spent (a file that does not fit stays collapsed; later smaller ones may
+/// still open).
+pub fn initially_open(lines: &[usize]) -> Vec<bool> {
+    let mut spent = 0;
+    lines
+        .iter()
+        .map(|&n| {
+            let open = n <= OPEN_LINES && spent + n <= OPEN_BUDGET;
+            if open {
+                spent += n;
+            }
+            open
+        })
+        .collect()
+}
 
 /// One row of a side-by-side hunk: the old line on the left, the new one on the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +187,15 @@ pub fn diff_card(
         "{count} {} changed",
         if count == 1 { "file" } else { "files" }
     );
-    let files_view = files.iter().map(|f| diff_file(f, on_resize)).collect_view();
+    let counts: Vec<usize> = files
+        .iter()
+        .map(|f| f.hunks.iter().map(|h| h.lines.len()).sum())
+        .collect();
+    let files_view = files
+        .iter()
+        .zip(initially_open(&counts))
+        .map(|(f, open)| diff_file(f, open, on_resize))
+        .collect_view();
     view! {
         <div class="entry card card-diff" data-entry-id=id>
             {card_head("Diff", dir, by)}
@@ -191,46 +219,39 @@ pub fn diff_card(
     .into_any()
 }
 
-fn diff_file(f: &DiffFile, on_resize: RwSignal<u64>) -> AnyView {
-    let lines: usize = f.hunks.iter().map(|h| h.lines.len()).sum();
-    let open = lines <= OPEN_LINES;
+fn diff_file(f: &DiffFile, open: bool, on_resize: RwSignal<u64>) -> AnyView {
+    let is_open = RwSignal::new(open);
     let renamed = f
         .old_path
         .as_ref()
         .filter(|o| **o != f.path)
         .map(|o| view! { <span class="diff-old-path">{o.clone()} " → "</span> });
-    let body = if f.binary {
-        view! { <p class="diff-binary small">"Binary or too large to show."</p> }.into_any()
-    } else {
-        f.hunks
-            .iter()
-            .map(|h| {
-                let rows = side_by_side(&h.lines)
-                    .into_iter()
-                    .map(|r| {
-                        view! {
-                            <tr class="diff-row">
-                                {side(r.left, true)}
-                                {side(r.right, false)}
-                            </tr>
-                        }
-                    })
-                    .collect_view();
-                view! {
-                    <table class="diff-hunk">
-                        <tbody>
-                            <tr class="hunk-header"><td colspan="4">{h.header.clone()}</td></tr>
-                            {rows}
-                        </tbody>
-                    </table>
-                }
-            })
-            .collect_view()
-            .into_any()
+    let binary = f.binary;
+    let hunks = StoredValue::new(f.hunks.clone());
+    let body = move || {
+        if binary {
+            return view! { <p class="diff-binary small">"Binary or too large to show."</p> }
+                .into_any();
+        }
+        if !is_open.get() {
+            return ().into_any();
+        }
+        hunks.with_value(|hunks| hunk_views(hunks))
     };
+    let toggled = move |ev: leptos::ev::Event| {
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+            .and_then(|el| js_sys::Reflect::get(&el, &"open".into()).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        is_open.set(open);
+        on_resize.update(|n| *n += 1);
+    };
+
     view! {
         <details class="diff-file" open=open data-path=f.path.clone() data-status=status_name(f.status)
-            on:toggle=move |_| on_resize.update(|n| *n += 1)>
+            on:toggle=toggled>
             <summary>
                 <span class=format!("diff-status status-{}", status_name(f.status)) title=status_name(f.status)>
                     {status_letter(f.status)}
@@ -247,6 +268,35 @@ fn diff_file(f: &DiffFile, on_resize: RwSignal<u64>) -> AnyView {
         </details>
     }
     .into_any()
+}
+
+/// The side-by-side tables of a file's hunks.
+fn hunk_views(hunks: &[DiffHunk]) -> AnyView {
+    hunks
+        .iter()
+        .map(|h| {
+            let rows = side_by_side(&h.lines)
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <tr class="diff-row">
+                            {side(r.left, true)}
+                            {side(r.right, false)}
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <table class="diff-hunk">
+                    <tbody>
+                        <tr class="hunk-header"><td colspan="4">{h.header.clone()}</td></tr>
+                        {rows}
+                    </tbody>
+                </table>
+            }
+        })
+        .collect_view()
+        .into_any()
 }
 
 /// One side of a row: the line number and the text, or an empty filler.
@@ -386,7 +436,7 @@ fn copy_with_exec_command(text: &str) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
-    use super::{base_name, human_size, side_by_side};
+    use super::{base_name, human_size, initially_open, side_by_side};
     use isomux_protocol::cards::{DiffLine, DiffLineKind};
 
     fn l(kind: DiffLineKind, old: Option<u32>, new: Option<u32>, text: &str) -> DiffLine {
@@ -430,6 +480,16 @@ mod tests {
             ]
         );
         assert!(side_by_side(&[]).is_empty());
+    }
+
+    #[test]
+    fn small_files_open_until_the_budget_is_spent() {
+        assert_eq!(
+            initially_open(&[10, 5000, 390, 400, 300, 100]),
+            [true, false, true, true, false, true]
+        );
+        assert!(initially_open(&[1; 205]).iter().all(|o| *o));
+        assert!(initially_open(&[]).is_empty());
     }
 
     #[test]
