@@ -110,7 +110,9 @@ struct Office {
 
 async fn start_office() -> Result<Office> {
     let dir = tempfile::tempdir()?;
-    let server = ServerProcess::start(&dir.path().join("home"), &[])?;
+    // Demo agents count against the live-session cap like CLIs do; the benches want all of
+    // them streaming at once.
+    let server = ServerProcess::start(&dir.path().join("home"), &[("ISOMUX_MAX_LIVE_CLIS", "0")])?;
     let link = server.owner_link.clone().context("owner link")?;
     let owner = Client::accept(&server.url, &link, "Bench").await?;
     Ok(Office {
