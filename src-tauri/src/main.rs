@@ -11,6 +11,7 @@
 mod commands;
 mod error;
 mod events;
+mod files;
 mod key_commands;
 mod keys;
 mod office;
@@ -72,11 +73,13 @@ fn main() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        .register_asynchronous_uri_scheme_protocol(files::SCHEME, files::handle)
         .manage(desktop)
         .manage(keys)
         .manage(office::Shutdown::new(running))
         .invoke_handler(tauri::generate_handler![
             commands::api_call,
+            files::upload,
             key_commands::keys_status,
             key_commands::keys_set,
             key_commands::keys_delete

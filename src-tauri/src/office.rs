@@ -20,6 +20,8 @@ pub const LISTEN_ENV: &str = "ISOMUX_DESKTOP_LISTEN";
 pub struct Desktop {
     pub office: OfficeHandle,
     pub caller: Caller,
+    /// The office data dir (uploads live under `files/<agent_id>/`).
+    pub data_dir: PathBuf,
 }
 
 /// The running office, taken once when the app exits so its sessions close cleanly.
@@ -95,6 +97,7 @@ pub async fn start(data_dir: Option<PathBuf>, spawn_env: SpawnEnv) -> Result<(De
         Desktop {
             office: running.office.clone(),
             caller,
+            data_dir: running.data_dir.clone(),
         },
         running,
     ))

@@ -81,6 +81,21 @@ pub async fn call(op: &Op) -> Result<Value, ApiError> {
     }
 }
 
+/// The URL of an agent's stored file: `/api/agents/{id}/files/{name}` in a browser, the
+/// desktop's `isomux-file` scheme in the Tauri window (which never uses the HTTP listener).
+pub fn file_url(agent_id: &str, name: &str) -> String {
+    if in_tauri() {
+        tauri::file_url(agent_id, name)
+    } else {
+        format!("/api/agents/{agent_id}/files/{name}")
+    }
+}
+
+/// Desktop only: stores one upload over IPC; `{"file": {"name", ...}}` as the upload route.
+pub async fn upload_ipc(agent_id: &str, name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+    tauri::upload(agent_id, name, bytes).await
+}
+
 /// Run one op and decode its answer.
 pub async fn call_as<T: DeserializeOwned>(op: &Op) -> Result<T, ApiError> {
     let v = call(op).await?;

@@ -92,6 +92,57 @@ pub fn stored_name(bytes: &[u8], ext: &str) -> String {
     format!("{}.{ext}", hex::encode(Sha256::digest(bytes)))
 }
 
+/// One stored upload, as the upload route and the desktop's `upload` command answer it
+/// (`{"file": {...}}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredFile {
+    pub name: String,
+    pub original_name: String,
+    pub mime: String,
+    pub size: usize,
+}
+
+/// Why [`store`] refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the file is larger than the upload limit of {} MiB", MAX_FILE_BYTES / (1024 * 1024))]
+    TooLarge,
+    #[error("could not store the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Stores an upload in `dir` (an [`agent_dir`]) under its content-addressed name, sniffing its
+/// type from the bytes; the same bytes are written once. Shared by the HTTP upload route and
+/// the desktop's IPC upload so both apply the same cap, naming and sniffing.
+pub async fn store(
+    dir: &Path,
+    original_name: &str,
+    bytes: &[u8],
+) -> Result<StoredFile, StoreError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(StoreError::TooLarge);
+    }
+    let name = stored_name(bytes, classify(bytes, original_name));
+    let path = dir.join(&name);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+    }
+    let mime = mime_for_name(&name)
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(StoredFile {
+        name,
+        original_name: original_name.to_owned(),
+        mime,
+        size: bytes.len(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +165,22 @@ mod tests {
         assert_eq!(mime_for_name("x.md"), "text/plain; charset=utf-8");
         assert_eq!(mime_for_name("x.bin"), "application/octet-stream");
         assert!(is_image(mime_for_name("x.webp")));
+    }
+
+    #[tokio::test]
+    async fn store_writes_once_and_caps_the_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = b"\x89PNG\r\n\x1a\nrest";
+        let a = store(dir.path(), "shot.txt", png).await.unwrap();
+        assert_eq!(a.name, stored_name(png, "png"));
+        assert_eq!((a.mime.as_str(), a.size), ("image/png", png.len()));
+        assert_eq!(std::fs::read(dir.path().join(&a.name)).unwrap(), png);
+        let b = store(dir.path(), "again.png", png).await.unwrap();
+        assert_eq!((b.name, b.original_name.as_str()), (a.name, "again.png"));
+        let big = vec![0u8; MAX_FILE_BYTES + 1];
+        assert!(matches!(
+            store(dir.path(), "big", &big).await,
+            Err(StoreError::TooLarge)
+        ));
     }
 }

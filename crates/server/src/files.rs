@@ -22,9 +22,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use isomux_core::Caller;
-use isomux_core::files::{
-    MAX_FILE_BYTES, agent_dir, classify, is_image, mime_for_name, stored_name,
-};
+use isomux_core::files::{MAX_FILE_BYTES, StoreError, agent_dir, is_image, mime_for_name, store};
 use isomux_protocol::{AgentId, ErrorCode, Op, op::responses::OpOutput};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -143,33 +141,19 @@ async fn run_upload(state: &AppState, req: Request) -> Result<serde_json::Value,
             "the multipart body has no `file` field (send the file as form field `file`)".into(),
         ));
     };
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    let name = stored_name(&bytes, classify(&bytes, &original_name));
-    let path = dir.join(&name);
-    let internal = |e: std::io::Error| {
-        tracing::error!(path = %path.display(), error = %e, "could not store an upload");
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("could not store the file: {e}"),
-        )
-    };
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        tokio::fs::create_dir_all(&dir).await.map_err(internal)?;
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        tokio::fs::write(&tmp, &bytes).await.map_err(internal)?;
-        tokio::fs::rename(&tmp, &path).await.map_err(internal)?;
-    }
-    let mime = mime_for_name(&name).split(';').next().unwrap_or_default();
-    Ok(json!({
-        "file": {
-            "name": name,
-            "original_name": original_name,
-            "mime": mime,
-            "size": bytes.len(),
-        }
-    }))
+    let stored = store(&dir, &original_name, &bytes)
+        .await
+        .map_err(|e| match e {
+            StoreError::TooLarge => too_large(),
+            StoreError::Io(e) => {
+                tracing::error!(dir = %dir.display(), error = %e, "could not store an upload");
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("could not store the file: {e}"),
+                )
+            }
+        })?;
+    Ok(json!({ "file": stored }))
 }
 
 async fn download(State(state): State<AppState>, req: Request) -> Response {

@@ -458,9 +458,9 @@ fn render_entry(e: &Entry, agent: &AgentId, on_resize: RwSignal<u64>) -> AnyView
     }
 }
 
-/// The URL of an agent's stored file.
+/// The URL of an agent's stored file (HTTP in a browser, the `isomux-file` scheme on desktop).
 pub fn file_url(agent: &AgentId, name: &str) -> String {
-    format!("/api/agents/{agent}/files/{name}")
+    crate::transport::file_url(agent.as_str(), name)
 }
 
 /// Whether a stored name is an image the browser shows inline.

@@ -1,7 +1,8 @@
 //! File uploads from the composer: `POST /api/agents/:id/uploads` (multipart, one `file`
-//! field) answers the stored name that a message's `attachments` then carry.
+//! field) answers the stored name that a message's `attachments` then carry. In the desktop
+//! window the bytes go over IPC instead (the `upload` command, same answer).
 
-use crate::transport::in_tauri;
+use crate::transport::{ApiError, in_tauri, upload_ipc};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -15,9 +16,7 @@ pub enum UploadError {
 /// Upload one file for an agent; the stored name (`<sha256>.<ext>`).
 pub async fn upload(agent_id: &str, file: &web_sys::File) -> Result<String, UploadError> {
     if in_tauri() {
-        return Err(UploadError::Failed(
-            "Attaching files works from a browser for now (open the office's URL).".into(),
-        ));
+        return upload_desktop(agent_id, file).await;
     }
     let js = |e: JsValue| {
         UploadError::Failed(
@@ -68,4 +67,20 @@ pub async fn upload(agent_id: &str, file: &web_sys::File) -> Result<String, Uplo
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| UploadError::Failed("the office answered no file name".into()))
+}
+
+/// The desktop's upload: the file's bytes through the `upload` Tauri command.
+async fn upload_desktop(agent_id: &str, file: &web_sys::File) -> Result<String, UploadError> {
+    let buf = JsFuture::from(file.array_buffer()).await.map_err(|e| {
+        UploadError::Failed(format!("{}: could not read the file: {e:?}", file.name()))
+    })?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    match upload_ipc(agent_id, &file.name(), &bytes).await {
+        Ok(v) => v["file"]["name"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| UploadError::Failed("the office answered no file name".into())),
+        Err(ApiError::Unauthorized) => Err(UploadError::Unauthorized),
+        Err(e) => Err(UploadError::Failed(format!("{}: {e}", file.name()))),
+    }
 }

@@ -14,6 +14,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], catch)]
     async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = convertFileSrc)]
+    fn convert_file_src(path: &str, protocol: &str) -> String;
+
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], catch)]
     async fn listen(event: &str, handler: &Closure<dyn FnMut(JsValue)>)
     -> Result<JsValue, JsValue>;
@@ -44,6 +47,30 @@ pub(super) async fn call(op: &Op) -> Result<Value, ApiError> {
             }
             serde_json::from_str(&text).map_err(|e| ApiError::Network(e.to_string()))
         }
+        Err(e) => Err(ApiError::from_body(None, &to_json(&e))),
+    }
+}
+
+/// The `isomux-file` scheme URL of an agent's stored file (the desktop serves it from the data
+/// dir; `convertFileSrc` picks the platform's form of a custom scheme URL).
+pub(super) fn file_url(agent_id: &str, name: &str) -> String {
+    convert_file_src(&format!("{agent_id}/{name}"), "isomux-file")
+}
+
+/// Stores one upload through the `upload` command; the same JSON as `POST .../uploads`.
+pub(super) async fn upload(agent_id: &str, name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+    // A plain array of numbers: the command takes `bytes: Vec<u8>` from JSON.
+    let array = js_sys::Array::new_with_length(bytes.len() as u32);
+    for (i, b) in bytes.iter().enumerate() {
+        array.set(i as u32, JsValue::from(*b));
+    }
+    let args = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&args, &k.into(), v);
+    set("agentId", &agent_id.into()).map_err(|e| ApiError::Network(js_message(&e)))?;
+    set("name", &name.into()).map_err(|e| ApiError::Network(js_message(&e)))?;
+    set("bytes", &array).map_err(|e| ApiError::Network(js_message(&e)))?;
+    match invoke("upload", args.into()).await {
+        Ok(v) => serde_json::from_str(&to_json(&v)).map_err(|e| ApiError::Network(e.to_string())),
         Err(e) => Err(ApiError::from_body(None, &to_json(&e))),
     }
 }
