@@ -54,3 +54,26 @@ pub fn desktop(ctx: &Ctx) -> Result<()> {
     let err = ctx.cmd(&bin).exec();
     bail!("could not start {}: {err}", bin.display())
 }
+
+/// The desktop test starts an unlocked gnome-keyring on its session bus and reads the stored key
+/// back with `secret-tool` (the Provider keys panel, design issue 5): fail early with how to
+/// install them.
+pub fn keyring_tools(ctx: &Ctx) -> Result<()> {
+    let missing: Vec<&str> = [
+        ("dbus-run-session", "dbus-daemon"),
+        ("gnome-keyring-daemon", "gnome-keyring"),
+        ("secret-tool", "libsecret-tools"),
+    ]
+    .into_iter()
+    .filter(|(tool, _)| ctx.which(tool.as_ref()).is_none())
+    .map(|(_, package)| package)
+    .collect();
+    if !missing.is_empty() {
+        bail!(
+            "missing for the desktop test's keyring: run `cargo xtask setup` \
+             (or `apt-get install {}`)",
+            missing.join(" ")
+        );
+    }
+    Ok(())
+}

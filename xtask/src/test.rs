@@ -171,6 +171,7 @@ fn run_desktop_test(ctx: &Ctx, nextest: bool) {
         if !ctx.root.join("tests/tests/desktop.rs").is_file() {
             return Ok(Outcome::Skipped("no tests/tests/desktop.rs yet".into()));
         }
+        crate::desktop::keyring_tools(ctx)?;
         let mut cmd = test_env(ctx, ctx.cmd("xvfb-run"));
         cmd.args([
             "-a",
