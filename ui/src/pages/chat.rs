@@ -93,7 +93,9 @@ pub fn Chat(agent_id: AgentId) -> impl IntoView {
 }
 
 /// Fetch the latest page whenever the log is missing or stale (on open, after a reconnect or a
-/// new conversation). A failure is shown and not retried in a loop.
+/// new conversation). A failure is shown and not retried in a loop. A page that answers for a
+/// conversation the agent has left meanwhile (a fork, resume or new conversation while it was
+/// loading) is dropped and the current one fetched instead.
 fn load_first_page(agent: StoredValue<AgentId>, error: RwSignal<Option<String>>) {
     let store = use_store();
     let needs_page = Memo::new(move |_| {
@@ -101,13 +103,22 @@ fn load_first_page(agent: StoredValue<AgentId>, error: RwSignal<Option<String>>)
             .state
             .with(|s| agent.with_value(|id| !s.logs.get(id).is_some_and(|l| l.loaded)))
     });
+    // Only the store (global) after an await: the chat may be gone by then.
+    let conversation = move |id: &AgentId| {
+        store
+            .state
+            .with_untracked(|s| s.agent(id).map(|a| a.conversation_id.clone()))
+    };
     let in_flight = StoredValue::new(false);
+    let retry = RwSignal::new(0_u32);
     Effect::new(move |_| {
+        retry.track();
         if !needs_page.get() || in_flight.get_value() {
             return;
         }
         in_flight.set_value(true);
         let id = agent.get_value();
+        let asked_for = conversation(&id);
         store.state.update(|s| s.ensure_log(&id));
         leptos::task::spawn_local(async move {
             let op = Op::GetLogs {
@@ -116,12 +127,16 @@ fn load_first_page(agent: StoredValue<AgentId>, error: RwSignal<Option<String>>)
                 before: None,
                 limit: Some(PAGE),
             };
-            match transport::call_as::<LogsPage>(&op).await {
+            let result = transport::call_as::<LogsPage>(&op).await;
+            let _ = in_flight.try_set_value(false);
+            match result {
+                Ok(_) if conversation(&id) != asked_for => {
+                    let _ = retry.try_update(|n| *n += 1);
+                }
                 Ok(page) => store.state.update(|s| s.merge_page(&id, page)),
                 Err(ApiError::Unauthorized) => store.signed_out(),
                 Err(e) => error.set(Some(format!("Could not load the conversation: {e}"))),
             }
-            in_flight.set_value(false);
         });
     });
 }
