@@ -2,6 +2,8 @@
 //! through tauri-driver + WebKitWebDriver. The webview must reach the office over Tauri IPC
 //! only: it spawns a demo agent, sends it a message and reads the streamed reply in the DOM,
 //! while the in-process HTTP listener (up for agents and phones) is never used by the page.
+//! The Provider keys panel stores an API key in the OS keyring (a gnome-keyring the test
+//! starts on the session bus, in the app's throwaway HOME) and never shows it again.
 //!
 //! Run by `cargo xtask test` under `xvfb-run` + `dbus-run-session`; by hand:
 //! `xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- cargo test -p isomux-tests
@@ -27,6 +29,133 @@ const WAIT: Duration = Duration::from_secs(15);
 /// The demo agent's whole reply.
 const REPLY: Duration = Duration::from_secs(20);
 const MESSAGE: &str = "hello from the desktop";
+/// The provider key typed into the settings panel.
+const API_KEY: &str = "sk-ant-desktop-test-5e0c2b97";
+
+/// Starts an unlocked gnome-keyring (Secret Service only) on the session bus, its keyrings in
+/// `data` (the app's XDG_DATA_HOME), so the app's keyring calls work without a desktop session.
+fn start_keyring(home: &Path, data: &Path) -> Result<()> {
+    ensure!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no session bus: run this test under `dbus-run-session` (cargo xtask test does)"
+    );
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "echo -n isomux | gnome-keyring-daemon --unlock --components=secrets",
+        ])
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("starting gnome-keyring-daemon")?;
+    ensure!(
+        status.success(),
+        "gnome-keyring-daemon failed ({status}): `cargo xtask setup` \
+         (or `apt-get install gnome-keyring libsecret-tools`)"
+    );
+    Ok(())
+}
+
+/// The stored secret of `user` under the app's keyring service, read with `secret-tool`.
+fn keyring_lookup(user: &str) -> Result<Option<String>> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "isomux", "username", user])
+        .output()
+        .context("running secret-tool: `apt-get install libsecret-tools`")?;
+    Ok(out
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+/// `invoke(cmd)` from the page; the JSON it resolved or rejected with.
+async fn invoke(client: &Client, cmd: &str) -> Result<Value> {
+    client
+        .execute_async(
+            "const [cmd, done] = arguments;
+             window.__TAURI__.core.invoke(cmd).then(v => done({ok: v}), e => done({err: e}));",
+            vec![json!(cmd)],
+        )
+        .await
+        .with_context(|| format!("invoking {cmd}"))
+}
+
+/// Whether `API_KEY` shows anywhere in the page: its markup or any field's value.
+async fn page_shows_key(client: &Client) -> Result<bool> {
+    let v = js(
+        client,
+        "const k = arguments[0];
+         return document.documentElement.outerHTML.includes(k)
+           || [...document.querySelectorAll('input, textarea')].some(e => e.value.includes(k));",
+        vec![json!(API_KEY)],
+    )
+    .await?;
+    Ok(v == true)
+}
+
+/// The Provider keys panel in the office rules dialog: save a key, see it stored in the OS
+/// keyring (and `keys_status` say so) without the page ever showing it again, then remove it.
+async fn provider_keys(client: &Client) -> Result<()> {
+    click(client, "#office-sign").await?;
+    wait_css(client, "#provider-keys", WAIT).await?;
+    let status_text = |css: &'static str, want: &'static str| async move {
+        poll(
+            client,
+            want,
+            &format!(
+                "const e = document.querySelector({css:?});
+                 return e && e.textContent.includes({want:?}) ? e.textContent : null;"
+            ),
+            WAIT,
+        )
+        .await
+    };
+    status_text("#key-status-anthropic", "not set").await?;
+    ensure!(keyring_lookup("anthropic_api_key")?.is_none());
+    fill(client, "#key-input-anthropic", API_KEY).await?;
+    click(client, "#key-save-anthropic").await?;
+    status_text("#key-status-anthropic", "stored in the OS keyring").await?;
+    status_text("#key-status-openai", "not set").await?;
+    ensure!(
+        keyring_lookup("anthropic_api_key")?.as_deref() == Some(API_KEY),
+        "the key is not in the Secret Service"
+    );
+    let status = invoke(client, "keys_status").await?;
+    println!("keys_status: {status}");
+    ensure!(
+        status["ok"]["available"] == true && status["ok"]["keys"][0]["stored"] == true,
+        "keys_status: {status}"
+    );
+    ensure!(
+        !status.to_string().contains(API_KEY),
+        "keys_status echoed the key"
+    );
+    ensure!(
+        !page_shows_key(client).await?,
+        "the page shows the saved key"
+    );
+
+    // Reopened, the dialog still shows no value.
+    click(client, "#office-settings > .actions button.secondary").await?;
+    click(client, "#office-sign").await?;
+    status_text("#key-status-anthropic", "stored in the OS keyring").await?;
+    ensure!(
+        !page_shows_key(client).await?,
+        "the reopened panel shows the key"
+    );
+
+    click(client, "#key-remove-anthropic").await?;
+    status_text("#key-status-anthropic", "not set").await?;
+    ensure!(
+        keyring_lookup("anthropic_api_key")?.is_none(),
+        "Remove left the key in the keyring"
+    );
+    click(client, "#office-settings > .actions button.secondary").await?;
+    Ok(())
+}
 
 /// `tauri-driver` from PATH, else cargo's bin directory.
 fn tauri_driver() -> Result<PathBuf> {
@@ -292,6 +421,8 @@ async fn scenario(client: &Client, listen: &str, cwd: &Path) -> Result<()> {
     )
     .await?;
 
+    provider_keys(client).await?;
+
     // Spawn a demo agent at a free desk.
     click(client, ".desk.empty").await?;
     wait_css(client, "#spawn-dialog", WAIT).await?;
@@ -433,6 +564,7 @@ async fn desktop_app_talks_to_the_office_over_ipc() -> Result<()> {
         std::fs::create_dir_all(d)?;
     }
     let listen = format!("127.0.0.1:{}", free_port()?);
+    start_keyring(&home, &data)?;
     let driver = TauriDriver::start(
         &[
             ("HOME", &home),
