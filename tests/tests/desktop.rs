@@ -4,6 +4,8 @@
 //! while the in-process HTTP listener (up for agents and phones) is never used by the page.
 //! The Provider keys panel stores an API key in the OS keyring (a gnome-keyring the test
 //! starts on the session bus, in the app's throwaway HOME) and never shows it again.
+//! A PNG attached through the composer goes over the `upload` command and renders inline
+//! from the `isomux-file` scheme, still without a request to the listener.
 //!
 //! Run by `cargo xtask test` under `xvfb-run` + `dbus-run-session`; by hand:
 //! `xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- cargo test -p isomux-tests
@@ -384,6 +386,69 @@ async fn save_screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// A 3×2 red PNG, the image the composer uploads.
+const PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAAEElEQVR4nGM4IScHQQxwFgBBAAYZPEVBlgAAAABJRU5ErkJggg==";
+
+/// Attaches a PNG through the composer's file input (its change handler uploads it over the
+/// `upload` command), sends it, and sees it render inline from the `isomux-file` scheme.
+async fn upload_image(client: &Client, agent_id: &str) -> Result<()> {
+    js(
+        client,
+        "const bin = atob(arguments[0]);
+         const bytes = new Uint8Array(bin.length);
+         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+         const dt = new DataTransfer();
+         dt.items.add(new File([bytes], 'red.png', {type: 'image/png'}));
+         const input = document.querySelector('#attach-input');
+         input.files = dt.files;
+         input.dispatchEvent(new Event('change', {bubbles: true}));
+         return true;",
+        vec![json!(PNG_B64)],
+    )
+    .await
+    .context("attaching a file through #attach-input")?;
+    let stored = poll(
+        client,
+        "the uploaded attachment's stored name",
+        "const c = document.querySelector('.attach-chip:not(.uploading)[data-name]');
+         const failed = document.body.innerText.match(/red\\.png: .*/);
+         return c && c.dataset.name ? c.dataset.name : (failed ? 'ERROR ' + failed[0] : null);",
+        WAIT,
+    )
+    .await?;
+    let stored = stored.as_str().context("data-name is a string")?.to_owned();
+    ensure!(
+        stored.ends_with(".png") && stored.len() == 68,
+        "the upload failed or was not stored as a PNG: {stored}"
+    );
+    println!("uploaded red.png as {stored}");
+    fill(client, "#composer", "see the picture").await?;
+    click(client, "#send").await?;
+    let img = poll(
+        client,
+        "the attached image rendered inline",
+        &format!(
+            "const i = [...document.querySelectorAll('#chat[data-agent-id=\"{agent_id}\"] \
+                 .attachment-image img')].find(i => i.src.includes({stored:?}));
+             return i && i.complete && i.naturalWidth > 0
+                 ? {{src: i.src, w: i.naturalWidth, h: i.naturalHeight}} : null;"
+        ),
+        WAIT,
+    )
+    .await?;
+    println!("inline image: {img}");
+    let src = img["src"].as_str().unwrap_or_default();
+    ensure!(
+        src.starts_with("isomux-file:") || src.starts_with("http://isomux-file.localhost/"),
+        "the image was not loaded from the isomux-file scheme: {img}"
+    );
+    ensure!(
+        img["w"] == 3 && img["h"] == 2,
+        "the image decoded to the wrong size: {img}"
+    );
+    Ok(())
+}
+
 /// The scenario; `listen` is the app's HTTP listener, which the page must never touch.
 async fn scenario(client: &Client, listen: &str, cwd: &Path) -> Result<()> {
     let started = Instant::now();
@@ -501,6 +566,9 @@ async fn scenario(client: &Client, listen: &str, cwd: &Path) -> Result<()> {
          stream over IPC events",
         stream.len()
     );
+
+    // An image uploaded through the composer renders inline (over IPC and the file scheme).
+    upload_image(client, agent_id).await?;
 
     // Nothing the page loaded or fetched went to the HTTP listener.
     let resources = js(
