@@ -4,13 +4,11 @@
 //! over the WebSocket; the member deletes another task and the owner's board drops it; a click
 //! on the assignee opens that agent's chat. REST confirms what the UI claims.
 
-#[path = "support/browser_ui.rs"]
-mod browser_ui;
-
-use browser_ui::{accept_in_browser, select, ui_env, wait_for, wait_text};
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::ServerProcess;
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, screenshot, select, start_server_with_ui, wait_css, wait_for,
+    wait_text,
+};
 use serde_json::{Value, json};
 
 /// The one task REST lists with this title.
@@ -31,9 +29,7 @@ async fn open_board(b: &Browser) -> anyhow::Result<()> {
 #[tokio::test]
 async fn task_board_create_live_claim_done_delete_and_jump() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
 
     let owner_b = driver.session(1280, 900).await?;

@@ -4,13 +4,11 @@
 //! "(branched)"; "Resume" goes back to the first conversation and the open chat reloads its
 //! log; a switch made elsewhere (REST) reloads the open chat too.
 
-#[path = "support/browser_ui.rs"]
-mod browser_ui;
-
-use browser_ui::{accept_in_browser, ui_env, wait_for, wait_text};
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::ServerProcess;
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, js, screenshot, start_server_with_ui, wait_css, wait_for,
+    wait_text,
+};
 use isomux_tests::{Client, Ws, is};
 use serde_json::{Value, json};
 
@@ -46,9 +44,7 @@ async fn open_list(b: &Browser) -> anyhow::Result<()> {
 #[tokio::test]
 async fn conversations_new_fork_and_resume_reload_the_chat() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1200, 900).await?;
     let link = server.owner_link.clone().expect("owner link");
@@ -135,7 +131,7 @@ async fn conversations_new_fork_and_resume_reload_the_chat() -> anyhow::Result<(
     let parent_row = format!(".conversation.branched[data-conversation-id='{second_id}']");
     wait_text(&b, &parent_row, "(branched)", 5).await?;
     // The fork is listed right under the conversation it branched from.
-    let order = browser_ui::js(
+    let order = js(
         &b,
         "return [...document.querySelectorAll('#conversation-list .conversation')]\
          .map(r => r.dataset.conversationId)",
@@ -145,7 +141,7 @@ async fn conversations_new_fork_and_resume_reload_the_chat() -> anyhow::Result<(
     let at = |id: &str| order.iter().position(|o| o == id).expect("listed");
     assert_eq!(order.len(), 3, "{order:?}");
     assert_eq!(at(&fork_id), at(&second_id) + 1, "{order:?}");
-    let branched_opacity = browser_ui::js(
+    let branched_opacity = js(
         &b,
         &format!("return getComputedStyle(document.querySelector(\"{parent_row}\")).opacity"),
     )

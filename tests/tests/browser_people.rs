@@ -5,13 +5,11 @@
 //! revokes the member's session — and the member's page drops to the signed-out screen within
 //! seconds — then removes the member. REST confirms what the UI claims.
 
-#[path = "support/browser_ui.rs"]
-mod browser_ui;
-
-use browser_ui::{accept_in_browser, js, ui_env, wait_for, wait_text};
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::ServerProcess;
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, js, screenshot, select, start_server_with_ui, wait_css,
+    wait_for, wait_text,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -56,9 +54,7 @@ async fn bearer_status(base: &str, token: &str) -> anyhow::Result<u16> {
 #[tokio::test]
 async fn people_invite_accept_access_tokens_and_revoke() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let owner_b = driver.session(1280, 900).await?;
     let link = server.owner_link.clone().expect("owner link");
@@ -67,7 +63,7 @@ async fn people_invite_accept_access_tokens_and_revoke() -> anyhow::Result<()> {
     // The owner mints a member invite: the link once, with a copy button and a QR code.
     open_people(&owner_b).await?;
     wait_text(&owner_b, "#people-toggle", "People", 5).await?;
-    browser_ui::select(&owner_b, "#invite-role", "member").await?;
+    select(&owner_b, "#invite-role", "member").await?;
     owner_b
         .find(Locator::Css("#invite-create"))
         .await?

@@ -8,38 +8,13 @@
 //! owner's ghost stands by the demo agent's desk (fainter while the owner's tab is hidden), and
 //! the owner's chat header drops Mo's ghost. Screenshots of both pages go to the artifacts.
 
-#[path = "support/browser_ui.rs"]
-mod browser_ui;
-
-use browser_ui::{accept_in_browser, js, ui_env, wait_for, wait_text};
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::ServerProcess;
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-
-/// Polls a JS expression until it returns something truthy.
-async fn wait_js(b: &Browser, what: &str, script: &str, secs: u64) -> anyhow::Result<Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let v = js(b, script).await?;
-        let truthy = match &v {
-            Value::Null => false,
-            Value::Bool(x) => *x,
-            Value::Number(n) => n.as_f64() != Some(0.0),
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if truthy {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            screenshot(b, "two-people-timeout").await.ok();
-            anyhow::bail!("waited {secs}s for {what}; last value {v}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, js, open_chat, screenshot, send, start_server_with_ui,
+    wait_css, wait_for, wait_js, wait_text,
+};
+use serde_json::json;
+use std::time::Instant;
 
 /// Accepts an invite in the browser as `name` on `device`.
 async fn accept_with_device(
@@ -58,26 +33,6 @@ async fn accept_with_device(
     b.find(Locator::Css("#accept")).await?.click().await?;
     wait_css(b, "#office").await?;
     wait_css(b, ".desk[data-agent-id]").await?;
-    Ok(())
-}
-
-/// Opens an agent's chat through its deep link.
-async fn open_chat(b: &Browser, url: &str, agent: &str) -> anyhow::Result<()> {
-    b.goto(&format!("{url}/#/agent/{agent}")).await?;
-    wait_css(b, &format!("#chat[data-agent-id='{agent}']")).await?;
-    wait_css(b, "#composer").await?;
-    Ok(())
-}
-
-/// Types a message into the composer and sends it.
-async fn send(b: &Browser, text: &str) -> anyhow::Result<()> {
-    b.execute(
-        "const t = document.querySelector('#composer'); t.focus(); t.value = arguments[0]; \
-         t.dispatchEvent(new Event('input', {bubbles: true}));",
-        vec![json!(text)],
-    )
-    .await?;
-    b.find(Locator::Css("#send")).await?.click().await?;
     Ok(())
 }
 
@@ -124,9 +79,7 @@ async fn header_ghost(b: &Browser, name: &str) -> anyhow::Result<String> {
 #[tokio::test]
 async fn two_people_share_a_chat_live() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
 
     // The owner signs in and mints a member invite over REST.
