@@ -4,45 +4,21 @@
 //! intermediate texts) before it completes. Screenshots go to the test artifacts.
 
 use fantoccini::Locator;
-use isomux_tests::browser::{ChromeDriver, console_log, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, console_log, screenshot, start_server_with_ui, wait_css,
+};
 use std::time::{Duration, Instant};
-
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
 
 #[tokio::test]
 async fn owner_spawns_an_agent_and_sees_the_reply_stream() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let link = server.owner_link.clone().expect("owner link");
     let driver = ChromeDriver::start()?;
     let b = driver.session(1280, 860).await?;
 
     // The confirm page, then the office.
-    b.goto(&link).await?;
-    wait_css(&b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Nil")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(&b, "#office").await?;
-    wait_css(&b, ".desk[data-agent-id]").await?;
+    accept_in_browser(&b, &server.url, &link, "Nil").await?;
     screenshot(&b, "browser-office").await?;
 
     // Spawn from an empty desk.

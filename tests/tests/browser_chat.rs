@@ -12,124 +12,17 @@ use isomux_core::store::{NewEntry, Store};
 use isomux_protocol::{
     ConversationId, EntryBody, EntryId, Sender, SenderKind, ToolStatus, Usage, UserLine,
 };
-use isomux_tests::Client;
-use isomux_tests::browser::{ChromeDriver, console_log, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
-use serde_json::{Value, json};
+use isomux_tests::browser::{
+    ChromeDriver, PNG, console_log, open_chat, screenshot, send, set_composer, sign_in_owner,
+    start_server_with_ui, wait_css, wait_for, wait_js,
+};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 const ESCAPE: &str = "\u{E00C}";
 const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 const ARROW_DOWN: &str = "\u{E015}";
-
-/// A 2×2 PNG (red, green, blue, white).
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
-    0x73, 0x00, 0x00, 0x00, 0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xc0,
-    0xf0, 0x9f, 0x81, 0x81, 0x81, 0x81, 0xe1, 0xff, 0xff, 0xff, 0xff, 0x00, 0x23, 0xfc, 0x05, 0xfd,
-    0x3a, 0xd4, 0x6f, 0x5d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
-
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
-/// Polls until `css` matches (`present`) or matches nothing (`!present`).
-async fn wait_for(b: &Browser, css: &str, present: bool, secs: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let found = !b.find_all(Locator::Css(css)).await?.is_empty();
-        if found == present {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            screenshot(b, "browser-chat-timeout").await.ok();
-            anyhow::bail!(
-                "waited {secs}s for {css} to be {}",
-                if present { "present" } else { "gone" }
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Polls a JS expression until it returns something truthy; its value.
-async fn wait_js(b: &Browser, what: &str, js: &str, secs: u64) -> anyhow::Result<Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let v = b.execute(js, vec![]).await?;
-        let truthy = match &v {
-            Value::Null => false,
-            Value::Bool(x) => *x,
-            Value::Number(n) => n.as_f64() != Some(0.0),
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if truthy {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            screenshot(b, "browser-chat-timeout").await.ok();
-            anyhow::bail!("waited {secs}s for {what}; last value {v}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Accept the owner link in the browser; a REST client with the browser's session.
-async fn sign_in(b: &Browser, server: &ServerProcess) -> anyhow::Result<Client> {
-    let link = server.owner_link.clone().expect("owner link");
-    b.goto(&link).await?;
-    wait_css(b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Nil")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(b, "#office").await?;
-    let cookie = b
-        .get_all_cookies()
-        .await?
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut api = Client::anonymous(&server.url);
-    api.cookie = Some(cookie);
-    Ok(api)
-}
-
-/// Open an agent's chat through its deep link.
-async fn open_chat(b: &Browser, url: &str, agent: &str) -> anyhow::Result<()> {
-    b.goto(&format!("{url}/#/agent/{agent}")).await?;
-    wait_css(b, &format!("#chat[data-agent-id='{agent}']")).await?;
-    wait_css(b, "#composer").await?;
-    Ok(())
-}
-
-/// Put text in the composer as typing would (newlines included) without pressing Enter.
-async fn set_composer(b: &Browser, text: &str) -> anyhow::Result<()> {
-    b.execute(
-        "const t = document.querySelector('#composer'); t.focus(); t.value = arguments[0]; \
-         t.dispatchEvent(new Event('input', {bubbles: true}));",
-        vec![json!(text)],
-    )
-    .await?;
-    Ok(())
-}
 
 async fn composer_value(b: &Browser) -> anyhow::Result<String> {
     Ok(
@@ -141,12 +34,6 @@ async fn composer_value(b: &Browser) -> anyhow::Result<String> {
     )
 }
 
-async fn send(b: &Browser, text: &str) -> anyhow::Result<()> {
-    set_composer(b, text).await?;
-    b.find(Locator::Css("#send")).await?.click().await?;
-    Ok(())
-}
-
 async fn count(b: &Browser, css: &str) -> anyhow::Result<usize> {
     Ok(b.find_all(Locator::Css(css)).await?.len())
 }
@@ -154,12 +41,10 @@ async fn count(b: &Browser, css: &str) -> anyhow::Result<usize> {
 #[tokio::test]
 async fn a_team_chats_with_an_agent() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1280, 900).await?;
-    let api = sign_in(&b, &server).await?;
+    let api = sign_in_owner(&b, &server, "Nil").await?;
     let demo = api.agent_id("Demo").await?;
     let cwd = dir.path().to_string_lossy().into_owned();
     let second = api
@@ -512,15 +397,13 @@ async fn a_20k_entry_conversation_is_virtualized_and_pages_in_older_entries() ->
 {
     let dir = tempfile::tempdir()?;
     let home = dir.path().join("home");
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // A first start creates the office (and its Demo agent); seed it while it is stopped.
-    drop(ServerProcess::start(&home, &env)?);
+    drop(start_server_with_ui(&home, &[])?);
     let demo = seed(&home)?;
-    let server = ServerProcess::start(&home, &env)?;
+    let server = start_server_with_ui(&home, &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1280, 900).await?;
-    sign_in(&b, &server).await?;
+    sign_in_owner(&b, &server, "Nil").await?;
     let opened = Instant::now();
     open_chat(&b, &server.url, &demo).await?;
     wait_for(&b, "#chat .log [data-entry-id]", true, 20).await?;

@@ -9,57 +9,13 @@
 //! Screenshots go to the artifacts.
 
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
+use isomux_tests::browser::{
+    ChromeDriver, PNG, open_chat, screenshot, sign_in_owner, start_server_with_ui, wait_css,
+    wait_js,
+};
 use isomux_tests::{Client, Ws, is};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// A 2×2 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
-    0x73, 0x00, 0x00, 0x00, 0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xc0,
-    0xf0, 0x9f, 0x81, 0x81, 0x81, 0x81, 0xe1, 0xff, 0xff, 0xff, 0xff, 0x00, 0x23, 0xfc, 0x05, 0xfd,
-    0x3a, 0xd4, 0x6f, 0x5d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
-
-/// `ISOMUX_UI_DIR` for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none() && !Path::new(&dist).join("index.html").is_file() {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
-/// Polls a script until it returns something truthy; its value.
-async fn wait_js(b: &Browser, what: &str, js: &str, secs: u64) -> anyhow::Result<Value> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let v = b.execute(js, vec![]).await?;
-        let truthy = match &v {
-            Value::Null => false,
-            Value::Bool(x) => *x,
-            Value::Number(n) => n.as_f64() != Some(0.0),
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if truthy {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            screenshot(b, "browser-chat2-timeout").await.ok();
-            anyhow::bail!("waited {secs}s for {what}; last value {v}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// The text of everything matching `css`, in document order.
 async fn texts(b: &Browser, css: &str) -> anyhow::Result<Vec<String>> {
@@ -70,36 +26,6 @@ async fn texts(b: &Browser, css: &str) -> anyhow::Result<Vec<String>> {
         )
         .await?;
     Ok(serde_json::from_value(v)?)
-}
-
-/// Accepts the owner link as "Nil"; a REST client with the browser's session.
-async fn sign_in(b: &Browser, server: &ServerProcess) -> anyhow::Result<Client> {
-    let link = server.owner_link.clone().expect("owner link");
-    b.goto(&link).await?;
-    wait_css(b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Nil")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(b, "#office").await?;
-    let cookie = b
-        .get_all_cookies()
-        .await?
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut api = Client::anonymous(&server.url);
-    api.cookie = Some(cookie);
-    Ok(api)
-}
-
-async fn open_chat(b: &Browser, url: &str, agent: &str) -> anyhow::Result<()> {
-    b.goto(&format!("{url}/#/agent/{agent}")).await?;
-    wait_css(b, &format!("#chat[data-agent-id='{agent}']")).await?;
-    wait_css(b, "#composer").await?;
-    Ok(())
 }
 
 /// Sends a message over REST and waits for the demo agent's turn to end.
@@ -136,12 +62,10 @@ async fn edit(b: &Browser, entry: &str, text: &str) -> anyhow::Result<()> {
 #[tokio::test]
 async fn editing_a_past_message_forks_the_conversation() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1200, 900).await?;
-    let api = sign_in(&b, &server).await?;
+    let api = sign_in_owner(&b, &server, "Nil").await?;
     let agent = api.agent_id("Demo").await?;
     let mut ws = api.ws().await?;
     for text in ["alpha-one", "bravo-two", "charlie-three"] {
@@ -331,12 +255,10 @@ async fn affordance_cards_render_in_the_chat() -> anyhow::Result<()> {
         std::fs::write(big.join(format!("f{i:03}.txt")), "x\n")?;
     }
 
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1200, 900).await?;
-    let api = sign_in(&b, &server).await?;
+    let api = sign_in_owner(&b, &server, "Nil").await?;
     let agent = api.hire("Carder", "demo", &work).await?;
     let mut ws = api.ws().await?;
     open_chat(&b, &server.url, &agent).await?;

@@ -4,58 +4,20 @@
 //! desk and room tab pulse until its chat is opened. Screenshots go to the test artifacts.
 
 use fantoccini::Locator;
-use isomux_tests::Client;
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, screenshot, start_server_with_ui, wait_css, wait_for,
+};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TAB: &str = "\u{E004}";
 const SHIFT_TAB: &str = "\u{E008}\u{E004}";
 const ESCAPE: &str = "\u{E00C}";
 
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
 /// Presses keys on whatever has the focus (the body when nothing does).
 async fn press(b: &fantoccini::Client, keys: &str) -> anyhow::Result<()> {
     b.active_element().await?.send_keys(keys).await?;
     Ok(())
-}
-
-/// Polls until `css` matches (`present`) or matches nothing (`!present`).
-async fn wait_for(
-    b: &fantoccini::Client,
-    css: &str,
-    present: bool,
-    secs: u64,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let found = !b.find_all(Locator::Css(css)).await?.is_empty();
-        if found == present {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "waited {secs}s for {css} to be {}",
-                if present { "present" } else { "gone" }
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The `data-room-id` of the active room tab.
@@ -67,33 +29,13 @@ async fn active_room(b: &fantoccini::Client) -> anyhow::Result<String> {
 #[tokio::test]
 async fn keyboard_cycles_rooms_and_agents_and_attention_pulses() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let link = server.owner_link.clone().expect("owner link");
     let driver = ChromeDriver::start()?;
     let b = driver.session(1280, 860).await?;
 
-    b.goto(&link).await?;
-    wait_css(&b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Kim")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(&b, "#office").await?;
-    wait_css(&b, ".desk[data-agent-id]").await?;
+    let api = accept_in_browser(&b, &server.url, &link, "Kim").await?;
 
-    // A REST client with the browser's session.
-    let cookie = b
-        .get_all_cookies()
-        .await?
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut api = Client::anonymous(&server.url);
-    api.cookie = Some(cookie);
     let demo = api.agent_id("Demo").await?;
     let main_room = active_room(&b).await?;
 

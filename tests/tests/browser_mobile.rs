@@ -6,60 +6,25 @@
 //! Screenshots go to the test artifacts.
 
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
+use isomux_tests::browser::{
+    self, ChromeDriver, accept_in_browser, emulate_viewport, js, screenshot, start_server_with_ui,
+    wait_css, wait_true,
+};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 const WIDTH: u32 = 390;
 const HEIGHT: u32 = 844;
 
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
-async fn js(b: &Browser, script: &str) -> anyhow::Result<Value> {
-    Ok(b.execute(script, vec![]).await?)
-}
-
-/// Polls a script until it returns `true`.
-async fn wait_js(b: &Browser, script: &str, secs: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if js(b, script).await? == json!(true) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!("waited {secs}s for `{script}`");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The page scrolls sideways by this much (0 when it fits the viewport).
+/// The page scrolls sideways by this much (0 when it fits the viewport); the page is never
+/// wider than the phone.
 async fn overflow_x(b: &Browser) -> anyhow::Result<i64> {
-    let v = js(
-        b,
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-    )
-    .await?;
+    let v = browser::overflow_x(b).await?;
     let width = js(b, "return document.documentElement.scrollWidth").await?;
     assert!(
         width.as_i64().is_some_and(|w| w <= i64::from(WIDTH)),
         "scrollWidth {width} > {WIDTH}"
     );
-    Ok(v.as_i64().unwrap_or(i64::MAX))
+    Ok(v)
 }
 
 /// Visible elements matching `css` smaller than 40×40 px, as "selector text: w×h".
@@ -84,31 +49,6 @@ async fn small_targets(b: &Browser, css: &str) -> anyhow::Result<Vec<String>> {
         .unwrap_or_default())
 }
 
-/// A DevTools command sent through chromedriver (`goog/cdp/execute`).
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
 /// Width and height of a PNG from its IHDR chunk.
 fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
@@ -122,29 +62,15 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
 #[tokio::test]
 async fn phone_layout_manifest_and_offline_shell() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let mut server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let link = server.owner_link.clone().expect("owner link");
     let driver = ChromeDriver::start()?;
     let b = driver.session(WIDTH, HEIGHT).await?;
     // A window of 390px is wider inside (headless chromium has a minimum window width):
     // emulate the phone's viewport through chromedriver's DevTools bridge instead.
-    b.issue_cmd(Cdp {
-        cmd: "Emulation.setDeviceMetricsOverride",
-        params: json!({"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": true}),
-    })
-    .await?;
+    emulate_viewport(&b, WIDTH, HEIGHT, true).await?;
 
-    b.goto(&link).await?;
-    wait_css(&b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Phoebe")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(&b, "#office").await?;
-    wait_css(&b, ".desk[data-agent-id]").await?;
+    accept_in_browser(&b, &server.url, &link, "Phoebe").await?;
     screenshot(&b, "mobile-office").await?;
     // The page's viewport meta makes the layout viewport the phone's width.
     let inner = js(&b, "return window.innerWidth").await?;
@@ -276,7 +202,13 @@ async fn phone_layout_manifest_and_offline_shell() -> anyhow::Result<()> {
     if js(&b, "return navigator.serviceWorker.controller !== null").await? != json!(true) {
         b.refresh().await?;
     }
-    wait_js(&b, "return navigator.serviceWorker.controller !== null", 15).await?;
+    wait_true(
+        &b,
+        "the service worker to control the page",
+        "return navigator.serviceWorker.controller !== null",
+        15,
+    )
+    .await?;
     wait_css(&b, "#office").await?;
     // It never caches the API.
     let cached = b

@@ -8,57 +8,15 @@
 //! Screenshots go to the test artifacts.
 
 use fantoccini::{Client as Browser, Locator};
-use isomux_tests::Client;
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
-use serde_json::{Value, json};
+use isomux_tests::browser::{
+    ChromeDriver, accept_in_browser, emulate_viewport, js, overflow_x, screenshot,
+    start_server_with_ui, wait_css, wait_true,
+};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 const WIDTH: u32 = 390;
 const HEIGHT: u32 = 844;
-
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
-async fn js(b: &Browser, script: &str) -> anyhow::Result<Value> {
-    Ok(b.execute(script, vec![]).await?)
-}
-
-/// Polls a script until it returns `true`.
-async fn wait_js(b: &Browser, what: &str, script: &str, secs: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if js(b, script).await? == json!(true) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!("waited {secs}s for {what}: `{script}`");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The page scrolls sideways by this much (0 when it fits the viewport).
-async fn overflow_x(b: &Browser) -> anyhow::Result<i64> {
-    let v = js(
-        b,
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-    )
-    .await?;
-    Ok(v.as_i64().unwrap_or(i64::MAX))
-}
 
 /// The list's rows under `list` (`#agent-rows`, `#agent-rows-elsewhere`) as
 /// `[agent id, state label, flagged]`, in order.
@@ -121,73 +79,19 @@ async fn sizes(b: &Browser, css: &str) -> anyhow::Result<Vec<(f64, f64)>> {
         .collect())
 }
 
-/// A DevTools command sent through chromedriver (`goog/cdp/execute`).
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Emulates a viewport of `width`×`height` (phone metrics when `mobile`).
-async fn viewport(b: &Browser, width: u32, height: u32, mobile: bool) -> anyhow::Result<()> {
-    b.issue_cmd(Cdp {
-        cmd: "Emulation.setDeviceMetricsOverride",
-        params: json!({"width": width, "height": height, "deviceScaleFactor": 2, "mobile": mobile}),
-    })
-    .await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn phone_list_finds_the_agent_that_needs_you() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let link = server.owner_link.clone().expect("owner link");
     let driver = ChromeDriver::start()?;
     let b = driver.session(WIDTH, HEIGHT).await?;
-    viewport(&b, WIDTH, HEIGHT, true).await?;
+    emulate_viewport(&b, WIDTH, HEIGHT, true).await?;
 
-    b.goto(&link).await?;
-    wait_css(&b, "#accept-form").await?;
-    b.find(Locator::Css("#name"))
-        .await?
-        .send_keys("Pia")
-        .await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(&b, "#office").await?;
-    wait_css(&b, ".desk[data-agent-id]").await?;
+    let api = accept_in_browser(&b, &server.url, &link, "Pia").await?;
     assert_eq!(js(&b, "return window.innerWidth").await?, json!(WIDTH));
 
-    // A REST client with the browser's session; two more demo agents.
-    let cookie = b
-        .get_all_cookies()
-        .await?
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut api = Client::anonymous(&server.url);
-    api.cookie = Some(cookie);
+    // Two more demo agents.
     let demo = api.agent_id("Demo").await?;
     let work = tempfile::tempdir()?;
     let ana = api.hire("Ana", "demo", work.path()).await?;
@@ -261,7 +165,7 @@ async fn phone_list_finds_the_agent_that_needs_you() -> anyhow::Result<()> {
     add.click().await?;
     wait_css(&b, "#spawn-dialog").await?;
     b.find(Locator::Css("#spawn-cancel")).await?.click().await?;
-    wait_js(
+    wait_true(
         &b,
         "the spawn dialog to close",
         "return document.querySelector('#spawn-dialog') === null",
@@ -348,8 +252,8 @@ async fn phone_list_finds_the_agent_that_needs_you() -> anyhow::Result<()> {
     screenshot(&b, "mobile-list").await?;
 
     // A laptop-wide viewport: no list, the whole room.
-    viewport(&b, 1280, 860, false).await?;
-    wait_js(
+    emulate_viewport(&b, 1280, 860, false).await?;
+    wait_true(
         &b,
         "the wide viewBox",
         "return document.querySelector('svg.scene').getAttribute('viewBox') === '40 10 920 600'",

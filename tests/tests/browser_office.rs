@@ -8,74 +8,16 @@
 
 use fantoccini::{Client as Browser, Locator};
 use isomux_tests::Client;
-use isomux_tests::browser::{ChromeDriver, screenshot, wait_css};
-use isomux_tests::process::{ServerProcess, repo_root};
+use isomux_tests::browser::{
+    ChromeDriver, js, screenshot, sign_in_owner, start_server_with_ui, wait_css, wait_for,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// The UI directory for a binary built without `embed-ui` (the debug test build).
-fn ui_env() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let dist = std::env::var("ISOMUX_UI_DIST")
-        .unwrap_or_else(|_| repo_root().join("ui/dist").to_string_lossy().into_owned());
-    if std::env::var_os("ISOMUX_BIN").is_none()
-        && !std::path::Path::new(&dist).join("index.html").is_file()
-    {
-        anyhow::bail!(
-            "the UI is not built ({dist}/index.html is missing): run `cargo xtask build` \
-             (or `cargo xtask test`, which builds it)"
-        );
-    }
-    Ok(vec![("ISOMUX_UI_DIR", dist)])
-}
-
-/// Polls until `css` matches (`present`) or matches nothing (`!present`).
-async fn wait_for(b: &Browser, css: &str, present: bool, secs: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let found = !b.find_all(Locator::Css(css)).await?.is_empty();
-        if found == present {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "waited {secs}s for {css} to be {}",
-                if present { "present" } else { "gone" }
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Runs a script (with `return`) and gives its value.
-async fn js(b: &Browser, script: &str) -> anyhow::Result<Value> {
-    Ok(b.execute(script, vec![]).await?)
-}
 
 /// An attribute of the first element matching `css`.
 async fn attr(b: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
     let el = wait_css(b, css).await?;
     Ok(el.attr(name).await?.unwrap_or_default())
-}
-
-/// Accepts the owner link in the browser and returns a REST client with the same session.
-async fn sign_in(b: &Browser, server: &ServerProcess, name: &str) -> anyhow::Result<Client> {
-    let link = server.owner_link.clone().expect("owner link");
-    b.goto(&link).await?;
-    wait_css(b, "#accept-form").await?;
-    b.find(Locator::Css("#name")).await?.send_keys(name).await?;
-    b.find(Locator::Css("#accept")).await?.click().await?;
-    wait_css(b, "#office").await?;
-    wait_css(b, ".desk[data-agent-id]").await?;
-    let cookie = b
-        .get_all_cookies()
-        .await?
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut api = Client::anonymous(&server.url);
-    api.cookie = Some(cookie);
-    Ok(api)
 }
 
 /// One agent as `GET /api/agents` lists it.
@@ -90,12 +32,11 @@ async fn agent_json(api: &Client, id: &str) -> anyhow::Result<Value> {
 #[tokio::test]
 async fn office_scene_controls_spawn_look_and_states() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let env = ui_env()?;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ServerProcess::start(&dir.path().join("home"), &env)?;
+    let server = start_server_with_ui(&dir.path().join("home"), &[])?;
     let driver = ChromeDriver::start()?;
     let b = driver.session(1280, 900).await?;
-    let api = sign_in(&b, &server, "Pam").await?;
+    let api = sign_in_owner(&b, &server, "Pam").await?;
+    wait_css(&b, ".desk[data-agent-id]").await?;
     screenshot(&b, "office-scene").await?;
 
     // The wall clock shows the browser's local time (read in one go with the browser's clock
