@@ -158,7 +158,7 @@ impl Turn<'_> {
             .lines
             .last()
             .map_or_else(|| "there".to_owned(), |l| l.sender.name.clone());
-        let said = turn.lines.last().map_or("", |l| l.text.as_str()).trim();
+        let said = quote(turn.lines.last().map_or("", |l| l.text.as_str()));
         self.emit(NormalizedEvent::TurnStarted).await?;
         let delay = self.backend.word_delay;
         if let Some((n, every)) = bench_args(text) {
@@ -267,6 +267,17 @@ impl Turn<'_> {
         }
         self.stream(&reply, delay).await?;
         Ok(usage(text, reply.split(' ').count() as u64 + 7))
+    }
+}
+
+/// What the demo quotes back: the first line of a message, at most 100 characters (a skill's
+/// long body is not streamed back word by word).
+fn quote(text: &str) -> String {
+    let first = text.trim().lines().next().unwrap_or_default();
+    match first.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}…", &first[..cut]),
+        None if first.len() < text.trim().len() => format!("{first}…"),
+        None => first.to_owned(),
     }
 }
 
@@ -522,6 +533,15 @@ mod tests {
             e,
             NormalizedEvent::ToolFinished { ok: false, output, .. } if output.contains("not now")
         )));
+    }
+
+    #[test]
+    fn quotes_the_first_line_and_at_most_100_characters() {
+        assert_eq!(quote("  hi there "), "hi there");
+        assert_eq!(quote("Deploy.\n\nARGUMENTS: x"), "Deploy.…");
+        let long = "a".repeat(150);
+        assert_eq!(quote(&long), format!("{}…", "a".repeat(100)));
+        assert_eq!(quote(&"é".repeat(100)), "é".repeat(100));
     }
 
     #[test]
