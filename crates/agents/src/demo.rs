@@ -270,14 +270,13 @@ impl Turn<'_> {
     }
 }
 
-/// What the demo quotes back: the first line of a message, at most 100 characters (a skill's
-/// long body is not streamed back word by word).
+/// What the demo quotes back: the message, at most 300 characters (a skill's long body is not
+/// streamed back word by word; a short message with a code block is echoed whole).
 fn quote(text: &str) -> String {
-    let first = text.trim().lines().next().unwrap_or_default();
-    match first.char_indices().nth(100) {
-        Some((cut, _)) => format!("{}…", &first[..cut]),
-        None if first.len() < text.trim().len() => format!("{first}…"),
-        None => first.to_owned(),
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -536,12 +535,13 @@ mod tests {
     }
 
     #[test]
-    fn quotes_the_first_line_and_at_most_100_characters() {
+    fn quotes_at_most_300_characters() {
         assert_eq!(quote("  hi there "), "hi there");
-        assert_eq!(quote("Deploy.\n\nARGUMENTS: x"), "Deploy.…");
-        let long = "a".repeat(150);
-        assert_eq!(quote(&long), format!("{}…", "a".repeat(100)));
-        assert_eq!(quote(&"é".repeat(100)), "é".repeat(100));
+        let code = "Explain:\n\n```rust\nfn main() {}\n```";
+        assert_eq!(quote(code), code);
+        let long = "a".repeat(350);
+        assert_eq!(quote(&long), format!("{}…", "a".repeat(300)));
+        assert_eq!(quote(&"é".repeat(300)), "é".repeat(300));
     }
 
     #[test]
